@@ -1,0 +1,1 @@
+"""slotfinder: when can this patient be seen?"""

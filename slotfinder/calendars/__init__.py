@@ -1,0 +1,1 @@
+"""Calendars: wall time <-> instants, interval algebra, template expansion, clinic files."""

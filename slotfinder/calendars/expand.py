@@ -1,0 +1,149 @@
+"""Calendar expansion: weekly templates and openings become blocks of instants; busy time is indexed.
+
+Templates are expanded per *local* date at their location, so "Tue 08:00-12:00" stays 08:00-12:00
+on the clock on DST days; the instants come from ``zones.instant_of`` and its DST policy.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+
+from attrs import frozen
+
+from slotfinder.calendars import zones
+from slotfinder.calendars.intervals import Interval, merge
+from slotfinder.domain import Busy, BusyKind, Clinic, Opening, PatientId, WeeklyTemplate
+
+__all__ = ["Block", "BusyIndex", "expand_blocks", "local_dates"]
+
+
+@frozen
+class Block:
+    """One block of working time of one provider at one location, between two instants."""
+
+    provider_id: str
+    location_id: str
+    start: int
+    end: int
+    step: int  # grid step of starts, from ``start``, in elapsed minutes
+    visit_types: tuple[str, ...]  # empty: every visit type
+    room: str | None
+    date: dt.date  # the local date it was expanded for
+
+    def allows(self, visit_type: str | None) -> bool:
+        """A visit type may start here (None, an unspecified type, fits any block)."""
+        return visit_type is None or not self.visit_types or visit_type in self.visit_types
+
+
+def local_dates(first: int, last: int, margin_days: int = 3) -> tuple[dt.date, dt.date]:
+    """Local dates, in any zone, whose blocks can touch instants ``first``..``last`` (with a margin)."""
+    first_day = zones.to_datetime(first).date() - dt.timedelta(days=margin_days)
+    last_day = zones.to_datetime(last).date() + dt.timedelta(days=margin_days)
+    return first_day, last_day
+
+
+def _dates(first: dt.date, last: dt.date) -> Iterator[dt.date]:
+    day = first
+    while day <= last:
+        yield day
+        day += dt.timedelta(days=1)
+
+
+def _in_effect(template: WeeklyTemplate, date: dt.date) -> bool:
+    if date.weekday() not in template.weekdays:
+        return False
+    if template.effective_from is not None and date < template.effective_from:
+        return False
+    return template.effective_until is None or date <= template.effective_until
+
+
+def _block(rule: WeeklyTemplate | Opening, zone: str, date: dt.date, step: int | None) -> Block | None:
+    start = zones.instant_of(zone, date, rule.start)
+    end = zones.instant_of(zone, date, rule.end)
+    if end <= start:  # a block lying wholly inside a spring-forward gap has no time
+        return None
+    return Block(
+        provider_id=rule.provider_id,
+        location_id=rule.location_id,
+        start=start,
+        end=end,
+        step=step or rule.slot_length,
+        visit_types=rule.visit_types,
+        room=rule.room,
+        date=date,
+    )
+
+
+def expand_blocks(
+    clinic: Clinic,
+    first: dt.date,
+    last: dt.date,
+    providers: Iterable[str] | None = None,
+    start_interval: int | None = None,
+) -> list[Block]:
+    """Every block of the clinic's templates and openings on local dates ``first``..``last``."""
+    zone_of = {loc.id: loc.time_zone for loc in clinic.locations}
+    wanted = None if providers is None else set(providers)
+    blocks: list[Block] = []
+    for template in clinic.templates:
+        if wanted is not None and template.provider_id not in wanted:
+            continue
+        zone = zone_of[template.location_id]
+        for date in _dates(first, last):
+            if _in_effect(template, date):
+                block = _block(template, zone, date, start_interval)
+                if block is not None:
+                    blocks.append(block)
+    for opening in clinic.openings:
+        if (wanted is None or opening.provider_id in wanted) and first <= opening.date <= last:
+            block = _block(opening, zone_of[opening.location_id], opening.date, start_interval)
+            if block is not None:
+                blocks.append(block)
+    blocks.sort(key=lambda b: (b.provider_id, b.location_id, b.start, b.end, b.visit_types, b.room or ""))
+    return blocks
+
+
+def _same_patient(a: PatientId, b: PatientId) -> bool:
+    return a.id == b.id and (a.id_type is None or b.id_type is None or a.id_type == b.id_type)
+
+
+class BusyIndex:
+    """Busy items of a clinic, looked up by the resource they occupy."""
+
+    def __init__(self, busy: Iterable[Busy]) -> None:
+        self.by_provider: dict[str, list[Busy]] = defaultdict(list)
+        self.by_room: dict[tuple[str, str], list[Busy]] = defaultdict(list)
+        self.closures: dict[str, list[Busy]] = defaultdict(list)
+        self.with_patient: list[Busy] = []
+        for item in busy:
+            if item.provider_id is not None:
+                self.by_provider[item.provider_id].append(item)
+            if item.location_id is not None and item.room is not None:
+                self.by_room[(item.location_id, item.room)].append(item)
+            if item.provider_id is None and item.room is None and item.location_id is not None:
+                self.closures[item.location_id].append(item)
+            if item.patients:
+                self.with_patient.append(item)
+
+    def provider_busy(self, provider_id: str, location_id: str, visit_type: str | None, now: int) -> list[Interval]:
+        """Time the provider cannot see a visit of ``visit_type`` at ``location_id``."""
+        items = self.by_provider.get(provider_id, [])
+        closed = self.closures.get(location_id, [])
+        return merge((b.start, b.end) for b in [*items, *closed] if b.blocks(visit_type, now))
+
+    def booking_edges(self, provider_id: str) -> tuple[frozenset[int], frozenset[int]]:
+        """Starts and ends of the provider's bookings (for the adjacency term)."""
+        bookings = [b for b in self.by_provider.get(provider_id, []) if b.kind is BusyKind.BOOKING]
+        return frozenset(b.start for b in bookings), frozenset(b.end for b in bookings)
+
+    def room_busy(self, location_id: str, room: str, now: int) -> list[Interval]:
+        """Time a room is occupied or its location closed."""
+        items = [*self.by_room.get((location_id, room), []), *self.closures.get(location_id, [])]
+        return merge((b.start, b.end) for b in items if b.blocks(None, now))
+
+    def patient_items(self, patients: Iterable[PatientId]) -> list[Busy]:
+        """The appointments of this patient (any of its identifiers)."""
+        wanted = list(patients)
+        return [b for b in self.with_patient if any(_same_patient(p, q) for p in wanted for q in b.patients)]

@@ -1,0 +1,87 @@
+"""Errors raised by slotfinder.
+
+Every error a caller can provoke with bad input derives from :class:`SlotfinderError`::
+
+    SlotfinderError
+    ├── InvalidRequest        a request field is missing or malformed (every problem, with its JSON path)
+    │   └── WindowTooLarge    the search window exceeds the maximum horizon
+    ├── InvalidClinic         a clinic file or clinic object breaks a rule (every problem, with its path)
+    └── UnknownTimeZone       a location names a time zone the tz database does not know
+
+Messages name the path and the rule broken; they never repeat a value the caller sent, so no
+patient data can leak through an error, a log line or a CLI message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import attrs
+
+__all__ = [
+    "InvalidClinic",
+    "InvalidRequest",
+    "Problem",
+    "SlotfinderError",
+    "UnknownTimeZone",
+    "WindowTooLarge",
+]
+
+
+@attrs.frozen
+class Problem:
+    """One rule broken at one place: ``path`` is a JSON path such as ``$.Visit.VisitType[0].Code``."""
+
+    path: str
+    rule: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.rule}"
+
+
+class SlotfinderError(Exception):
+    """Base of every error slotfinder raises on purpose."""
+
+
+class _ProblemsError(SlotfinderError):
+    """An error carrying one or more :class:`Problem` entries."""
+
+    what = "input"
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        if not self.problems:
+            raise ValueError("an error needs at least one problem")
+        first = str(self.problems[0])
+        more = len(self.problems) - 1
+        suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+        super().__init__(f"invalid {self.what}: {first}{suffix}")
+
+    def details(self) -> str:
+        """Every problem, one per line."""
+        return "\n".join(str(p) for p in self.problems)
+
+
+class InvalidRequest(_ProblemsError):
+    """The AvailableSlots request (or its Python equivalent) is malformed."""
+
+    what = "request"
+
+
+class WindowTooLarge(InvalidRequest):
+    """The search window is longer than the maximum horizon."""
+
+
+class InvalidClinic(_ProblemsError):
+    """The clinic's calendars are malformed or inconsistent."""
+
+    what = "clinic"
+
+
+class UnknownTimeZone(SlotfinderError):
+    """A location names a time zone that is not in the IANA database."""
+
+    def __init__(self, path: str, zone: str) -> None:
+        self.path = path
+        self.zone = zone
+        super().__init__(f"{path}: unknown IANA time zone {zone!r}")

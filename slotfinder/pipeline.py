@@ -1,0 +1,243 @@
+"""find_slots: resolve the request -> expand calendars -> candidates -> score -> prune -> CP-SAT -> rank."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import numpy as np
+from attrs import evolve, frozen
+
+from slotfinder.calendars import zones
+from slotfinder.domain import Clinic, Location, SlotRequest, VisitType
+from slotfinder.errors import InvalidRequest, Problem, WindowTooLarge
+from slotfinder.rank import TERMS, Scores, score_candidates
+from slotfinder.result import MessageEcho, RankedSlot, ScoreTerm, SlotResult
+from slotfinder.settings import Settings
+from slotfinder.solve.candidates import CandidateTable, Search, busy_index, find_candidates, location_room_filter
+from slotfinder.solve.problem import build_problem, rank_order
+
+__all__ = ["Candidate", "find_slots", "list_candidates", "resolve_now"]
+
+DAY = 1440
+
+
+def resolve_now(now: dt.datetime | int | None) -> int:
+    """``now`` as an instant; None reads the wall clock here, at the API edge, never in the engine."""
+    if now is None:
+        now = dt.datetime.now(dt.UTC)
+    if isinstance(now, int):
+        return now
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise InvalidRequest([Problem("now", "must carry a UTC offset (naive date-times are ambiguous)")])
+    return int((now - zones.EPOCH) // dt.timedelta(minutes=1))
+
+
+def _visit_types(clinic: Clinic, request: SlotRequest) -> list[VisitType | None]:
+    if not request.visit_types:
+        return [None]
+    return [
+        vt
+        for vt in clinic.visit_types
+        if any(f.code == vt.code and (f.codeset is None or f.codeset == vt.codeset) for f in request.visit_types)
+    ]
+
+
+def _duration(clinic: Clinic, request: SlotRequest, visit_type: VisitType | None) -> int:
+    for preference in request.preferences:
+        if preference.duration is not None:
+            return preference.duration
+    return visit_type.duration if visit_type is not None else clinic.default_duration
+
+
+def _window(request: SlotRequest, settings: Settings) -> tuple[int, int]:
+    end = request.end if request.end is not None else request.start + settings.default_horizon_days * DAY
+    if end <= request.start:
+        raise InvalidRequest([Problem("$.EndDateTime", "must be later than StartDateTime")])
+    if end - request.start > settings.max_horizon_days * DAY:
+        raise WindowTooLarge(
+            [Problem("$.EndDateTime", f"the window is longer than the maximum horizon of {settings.max_horizon_days} days")]
+        )
+    return request.start, end
+
+
+def _search(clinic: Clinic, request: SlotRequest, settings: Settings, now: int) -> tuple[Search, list[str]]:
+    """The request resolved against the clinic, and the reasons if a filter leaves nothing."""
+    start, end = _window(request, settings)
+    reasons: list[str] = []
+    providers = sorted(
+        (
+            p
+            for p in clinic.providers
+            if not request.providers
+            or any(f.id == p.id and (f.id_type is None or f.id_type == p.id_type) for f in request.providers)
+        ),
+        key=lambda p: p.id,
+    )
+    if not providers:
+        reasons.append("no provider of the clinic matches Visit.AttendingProviders")
+    locations: list[Location] = []
+    room_filters: list[frozenset[str] | None] = []
+    for loc in sorted(clinic.locations, key=lambda loc: loc.id):
+        rooms = location_room_filter(loc, request.locations)
+        if rooms is not False:
+            locations.append(loc)
+            room_filters.append(rooms if isinstance(rooms, frozenset) else None)
+    if not locations:
+        reasons.append("no location of the clinic matches Visit.Locations")
+    visit_types = _visit_types(clinic, request)
+    if not visit_types:
+        reasons.append("no visit type of the clinic matches Visit.VisitType")
+    window_start = max(start, now + settings.min_notice_minutes)
+    if window_start >= end:
+        reasons.append("the window ends before now plus the minimum notice")
+    search = Search(
+        window_start=window_start,
+        window_end=end,
+        request_start=start,
+        providers=tuple(providers),
+        locations=tuple(locations),
+        room_filters=tuple(room_filters),
+        visit_types=tuple(visit_types),
+        durations=tuple(_duration(clinic, request, vt) for vt in visit_types),
+        now=now,
+    )
+    return search, reasons
+
+
+def _continuity(clinic: Clinic, request: SlotRequest, settings: Settings) -> frozenset[str]:
+    """Providers the patient already sees (their bookings), plus the configured preferred ones."""
+    seen = {b.provider_id for b in busy_index(clinic).patient_items(request.patient_ids) if b.provider_id}
+    return frozenset(seen) | frozenset(settings.preferred_providers)
+
+
+@frozen
+class Candidate:
+    """One open start as the engine sees it (for inspection and for tests)."""
+
+    start: int
+    duration: int
+    provider_id: str
+    location_id: str
+    visit_type: str | None
+    room: str | None
+    local_date: dt.date
+    score: float
+    points: int
+    eligible: bool  # kept by hard preferences (always True when preferences are soft)
+
+
+def _scored(
+    clinic: Clinic, request: SlotRequest, settings: Settings, now: int
+) -> tuple[CandidateTable, Scores, list[str]]:
+    search, reasons = _search(clinic, request, settings, now)
+    table = find_candidates(clinic, search, request, settings)
+    return table, score_candidates(table, request.preferences, _continuity(clinic, request, settings), settings), reasons
+
+
+def list_candidates(
+    clinic: Clinic, request: SlotRequest, settings: Settings | None = None, now: dt.datetime | int | None = None
+) -> list[Candidate]:
+    """Every candidate before pruning, in output order (best first)."""
+    settings = settings or Settings()
+    table, scores, _ = _scored(clinic, request, settings, resolve_now(now))
+    rows = rank_order(table, scores.points, np.arange(len(table)))
+    return [_candidate(table, scores, int(i)) for i in rows]
+
+
+def _candidate(table: CandidateTable, scores: Scores, i: int) -> Candidate:
+    search = table.search
+    vt = search.visit_types[table.visit_type[i]]
+    return Candidate(
+        start=int(table.start[i]),
+        duration=int(table.duration[i]),
+        provider_id=search.providers[table.provider[i]].id,
+        location_id=search.locations[table.location[i]].id,
+        visit_type=vt.code if vt else None,
+        room=table.rooms[table.room[i]] if table.room[i] >= 0 else None,
+        local_date=zones.EPOCH.date() + dt.timedelta(days=int(table.local_day[i])),
+        score=float(scores.total[i]),
+        points=int(scores.points[i]),
+        eligible=bool(scores.keep[i]),
+    )
+
+
+def _slot(table: CandidateTable, scores: Scores, i: int, settings: Settings) -> RankedSlot:
+    search = table.search
+    minute = int(table.local_minute[i])
+    return RankedSlot(
+        start=int(table.start[i]),
+        duration=int(table.duration[i]),
+        provider=search.providers[table.provider[i]],
+        location=search.locations[table.location[i]],
+        room=table.rooms[table.room[i]] if table.room[i] >= 0 else None,
+        visit_type=search.visit_types[table.visit_type[i]],
+        score=round(float(scores.total[i]), 6),
+        terms=tuple(
+            ScoreTerm(name, round(float(scores.terms[name][i]), 6), getattr(settings.weights, name)) for name in TERMS
+        ),
+        local_date=zones.EPOCH.date() + dt.timedelta(days=int(table.local_day[i])),
+        local_time=dt.time(minute // 60, minute % 60),
+    )
+
+
+def find_slots(
+    clinic: Clinic,
+    request: SlotRequest,
+    settings: Settings | None = None,
+    now: dt.datetime | int | None = None,
+    *,
+    ignored: Sequence[str] = (),
+    echo: MessageEcho | None = None,
+    relax: bool = True,
+) -> SlotResult:
+    """Ranked open slots for ``request`` in ``clinic`` (see the README for every rule)."""
+    from slotfinder.solve.cpsat import solve  # ortools loads only when a search runs
+
+    settings = settings or Settings()
+    instant = resolve_now(now)
+    table, scores, reasons = _scored(clinic, request, settings, instant)
+    problem = build_problem(
+        table, scores.points, scores.keep, settings.limit, settings.per_day, settings.per_provider_day
+    )
+    selection = solve(problem, settings.time_limit_seconds, settings.random_seed)
+    slots = tuple(_slot(table, scores, int(i), settings) for i in selection.rows)
+    alternatives: tuple[RankedSlot, ...] = ()
+    if not slots:
+        reasons = reasons or [_why_empty(len(table), int(scores.keep.sum()))]
+        if relax:
+            alternatives = _relaxed(clinic, request, settings, instant)
+    return SlotResult(
+        slots=slots,
+        status=selection.status if slots else "EMPTY",
+        complete=selection.complete,
+        now=instant,
+        window=(table.search.window_start, table.search.window_end),
+        candidates=problem.before_pruning,
+        pruned_to=int(problem.rows.shape[0]),
+        ignored=tuple(ignored),
+        reasons=tuple(reasons),
+        alternatives=alternatives,
+        echo=echo,
+    )
+
+
+def _why_empty(candidates: int, eligible: int) -> str:
+    if candidates and not eligible:
+        return "hard preferences (Visit.VisitPreference) exclude every open start"
+    return "no open time in the window for the providers, locations and visit types asked"
+
+
+def _relaxed(clinic: Clinic, request: SlotRequest, settings: Settings, now: int) -> tuple[RankedSlot, ...]:
+    """Next available slots with soft preferences, then with the window widened to the maximum horizon."""
+    tries: list[tuple[SlotRequest, Settings]] = []
+    if settings.hard_preferences:
+        tries.append((request, evolve(settings, hard_preferences=False)))
+    widest = evolve(request, end=request.start + settings.max_horizon_days * DAY)
+    if widest.end != request.end:
+        tries.append((widest, evolve(settings, hard_preferences=False)))
+    for wider_request, wider_settings in tries:
+        found = find_slots(clinic, wider_request, wider_settings, now, relax=False)
+        if found.slots:
+            return found.slots
+    return ()

@@ -1,0 +1,1 @@
+"""The Redox edge: the only code that knows Redox field names (parse requests, format responses)."""

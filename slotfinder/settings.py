@@ -1,0 +1,60 @@
+"""Engine settings and ranking weights, with their documented defaults."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+from attrs import field, frozen
+
+__all__ = ["Settings", "Weights"]
+
+
+def _non_negative(_inst: Any, attribute: attrs.Attribute[Any], value: float) -> None:
+    if value < 0:
+        raise ValueError(f"{attribute.name} must not be negative, got {value}")
+
+
+def _positive(_inst: Any, attribute: attrs.Attribute[Any], value: float) -> None:
+    if value <= 0:
+        raise ValueError(f"{attribute.name} must be positive, got {value}")
+
+
+@frozen
+class Weights:
+    """Points per unit of each ranking term (see the README's ranking section).
+
+    Gains are positive, costs negative; set a weight to 0 to switch its term off.
+    """
+
+    preferred_day: float = 30.0  # start falls on a preferred weekday (term 0 or 1)
+    preferred_time: float = 20.0  # 1 at a preferred start time, falling linearly to 0 at time_scale
+    earliness: float = 10.0  # 1 at the window's start, 0 at its end
+    continuity: float = 15.0  # provider is one the patient already sees, or a preferred provider
+    fragmentation: float = -8.0  # per gap left before/after the visit shorter than the shortest visit
+    adjacency: float = 3.0  # per side of the visit that touches an existing booking
+
+
+@frozen
+class Settings:
+    """How many slots, how diverse, how far ahead, and how hard to search."""
+
+    limit: int = field(default=10, validator=_positive)  # top K
+    per_day: int = field(default=3, validator=_positive)  # at most N slots on one local date
+    per_provider_day: int = field(default=2, validator=_positive)  # at most N per provider and date
+    default_horizon_days: int = field(default=30, validator=_positive)
+    max_horizon_days: int = field(default=366, validator=_positive)
+    min_notice_minutes: int = field(default=0, validator=_non_negative)
+    start_interval: int | None = field(default=None)  # override of every block's slot length (minutes)
+    hard_preferences: bool = False  # preferences filter instead of only ranking
+    hard_time_tolerance: int = field(default=60, validator=_non_negative)  # minutes, when hard
+    time_scale: int = field(default=240, validator=_positive)  # minutes for preferred_time to reach 0
+    weights: Weights = Weights()
+    preferred_providers: tuple[str, ...] = field(default=(), converter=tuple)  # continuity
+    time_limit_seconds: float = field(default=5.0, validator=_positive)
+    random_seed: int = 0
+
+    @start_interval.validator
+    def _interval(self, _attribute: attrs.Attribute[Any], value: int | None) -> None:
+        if value is not None and value <= 0:
+            raise ValueError(f"start_interval must be positive, got {value}")

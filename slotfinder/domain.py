@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Iterable
 from typing import Any
 
 import attrs
@@ -61,8 +62,13 @@ def _weekdays(_inst: Any, attribute: attrs.Attribute[Any], value: frozenset[int]
         raise ValueError(f"{attribute.name} must be a non-empty set of weekdays 0 (Monday) .. 6 (Sunday)")
 
 
-def _strings(value: Any) -> tuple[str, ...]:
+def _tuple(value: Iterable[Any]) -> tuple[Any, ...]:
+    # Typed as Any so mypy accepts lists and tuples alike at construction; the field type says what is inside.
     return tuple(value)
+
+
+def _set(value: Iterable[Any]) -> frozenset[Any]:
+    return frozenset(value)
 
 
 @frozen
@@ -73,7 +79,7 @@ class Provider:
     id_type: str = "NPI"
     first_name: str | None = None
     last_name: str | None = None
-    credentials: tuple[str, ...] = field(default=(), converter=_strings)
+    credentials: tuple[str, ...] = field(default=(), converter=_tuple)
     specialty: str | None = None
 
 
@@ -86,7 +92,7 @@ class Location:
     department: str | None
     time_zone: str = field(validator=_non_empty)
     type: str | None = None
-    rooms: tuple[str, ...] = field(default=(), converter=_strings)
+    rooms: tuple[str, ...] = field(default=(), converter=_tuple)
 
 
 @frozen
@@ -98,7 +104,7 @@ class VisitType:
     description: str | None
     duration: int = field(validator=[_positive, _at_most_a_day])
     needs_room: bool = False
-    rooms: tuple[str, ...] = field(default=(), converter=_strings)
+    rooms: tuple[str, ...] = field(default=(), converter=_tuple)
 
 
 @frozen
@@ -111,11 +117,11 @@ class WeeklyTemplate:
 
     provider_id: str
     location_id: str
-    weekdays: frozenset[int] = field(converter=frozenset, validator=_weekdays)
+    weekdays: frozenset[int] = field(converter=_set, validator=_weekdays)
     start: int = field(validator=_wall_time)
     end: int = field(validator=_wall_time)
     slot_length: int = field(default=15, validator=[_positive, _at_most_a_day])
-    visit_types: tuple[str, ...] = field(default=(), converter=_strings)
+    visit_types: tuple[str, ...] = field(default=(), converter=_tuple)
     effective_from: dt.date | None = None
     effective_until: dt.date | None = None
     room: str | None = None
@@ -136,7 +142,7 @@ class Opening:
     start: int = field(validator=_wall_time)
     end: int = field(validator=_wall_time)
     slot_length: int = field(default=15, validator=[_positive, _at_most_a_day])
-    visit_types: tuple[str, ...] = field(default=(), converter=_strings)
+    visit_types: tuple[str, ...] = field(default=(), converter=_tuple)
     room: str | None = None
 
     @end.validator
@@ -178,8 +184,8 @@ class Busy:
     location_id: str | None = None
     room: str | None = None
     visit_number: str | None = None
-    patients: tuple[PatientId, ...] = field(default=(), converter=tuple)
-    reserved_for: tuple[str, ...] = field(default=(), converter=_strings)
+    patients: tuple[PatientId, ...] = field(default=(), converter=_tuple)
+    reserved_for: tuple[str, ...] = field(default=(), converter=_tuple)
     release_before: int | None = None
 
     @end.validator
@@ -200,12 +206,12 @@ class Busy:
 class Clinic:
     """Everything the engine knows about a clinic's calendars."""
 
-    providers: tuple[Provider, ...] = field(converter=tuple)
-    locations: tuple[Location, ...] = field(converter=tuple)
-    visit_types: tuple[VisitType, ...] = field(converter=tuple)
-    templates: tuple[WeeklyTemplate, ...] = field(default=(), converter=tuple)
-    openings: tuple[Opening, ...] = field(default=(), converter=tuple)
-    busy: tuple[Busy, ...] = field(default=(), converter=tuple)
+    providers: tuple[Provider, ...] = field(converter=_tuple)
+    locations: tuple[Location, ...] = field(converter=_tuple)
+    visit_types: tuple[VisitType, ...] = field(converter=_tuple)
+    templates: tuple[WeeklyTemplate, ...] = field(default=(), converter=_tuple)
+    openings: tuple[Opening, ...] = field(default=(), converter=_tuple)
+    busy: tuple[Busy, ...] = field(default=(), converter=_tuple)
     default_duration: int = field(default=30, validator=[_positive, _at_most_a_day])
     name: str = "clinic"
 
@@ -253,8 +259,8 @@ class VisitTypeFilter:
 class Preference:
     """One alternative of the patient's preferences: weekdays (0 = Monday), start wall times, duration."""
 
-    days: frozenset[int] = field(default=frozenset(), converter=frozenset)
-    times: tuple[int, ...] = field(default=(), converter=tuple)
+    days: frozenset[int] = field(default=frozenset(), converter=_set)
+    times: tuple[int, ...] = field(default=(), converter=_tuple)
     duration: int | None = None
 
 
@@ -264,8 +270,8 @@ class SlotRequest:
 
     start: int
     end: int | None = None
-    providers: tuple[ProviderFilter, ...] = field(default=(), converter=tuple)
-    locations: tuple[LocationFilter, ...] = field(default=(), converter=tuple)
-    visit_types: tuple[VisitTypeFilter, ...] = field(default=(), converter=tuple)
-    preferences: tuple[Preference, ...] = field(default=(), converter=tuple)
-    patient_ids: tuple[PatientId, ...] = field(default=(), converter=tuple)
+    providers: tuple[ProviderFilter, ...] = field(default=(), converter=_tuple)
+    locations: tuple[LocationFilter, ...] = field(default=(), converter=_tuple)
+    visit_types: tuple[VisitTypeFilter, ...] = field(default=(), converter=_tuple)
+    preferences: tuple[Preference, ...] = field(default=(), converter=_tuple)
+    patient_ids: tuple[PatientId, ...] = field(default=(), converter=_tuple)

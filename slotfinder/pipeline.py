@@ -56,7 +56,12 @@ def _window(request: SlotRequest, settings: Settings) -> tuple[int, int]:
         raise InvalidRequest([Problem("$.EndDateTime", "must be later than StartDateTime")])
     if end - request.start > settings.max_horizon_days * DAY:
         raise WindowTooLarge(
-            [Problem("$.EndDateTime", f"the window is longer than the maximum horizon of {settings.max_horizon_days} days")]
+            [
+                Problem(
+                    "$.EndDateTime",
+                    f"the window is longer than the maximum horizon of {settings.max_horizon_days} days",
+                )
+            ]
         )
     return request.start, end
 
@@ -132,7 +137,11 @@ def _scored(
 ) -> tuple[CandidateTable, Scores, list[str]]:
     search, reasons = _search(clinic, request, settings, now)
     table = find_candidates(clinic, search, request, settings)
-    return table, score_candidates(table, request.preferences, _continuity(clinic, request, settings), settings), reasons
+    return (
+        table,
+        score_candidates(table, request.preferences, _continuity(clinic, request, settings), settings),
+        reasons,
+    )
 
 
 def list_candidates(
@@ -198,7 +207,12 @@ def find_slots(
     instant = resolve_now(now)
     table, scores, reasons = _scored(clinic, request, settings, instant)
     problem = build_problem(
-        table, scores.points, scores.keep, settings.limit, settings.per_day, settings.per_provider_day
+        table,
+        scores.points,
+        scores.keep,
+        limit=settings.limit,
+        per_day=settings.per_day,
+        per_provider_day=settings.per_provider_day,
     )
     selection = solve(problem, settings.time_limit_seconds, settings.random_seed)
     slots = tuple(_slot(table, scores, int(i), settings) for i in selection.rows)

@@ -77,8 +77,9 @@ def _preference_terms(
     return best_day, best_time, matches
 
 
-def term_values(table: CandidateTable, preferences: Sequence[Preference], continuity: frozenset[str],
-                settings: Settings) -> tuple[dict[str, FloatArray], npt.NDArray[np.bool_]]:
+def term_values(
+    table: CandidateTable, preferences: Sequence[Preference], continuity: frozenset[str], settings: Settings
+) -> tuple[dict[str, FloatArray], npt.NDArray[np.bool_]]:
     """Each term's value per candidate, and the hard-preference mask."""
     search = table.search
     day, time, matches = _preference_terms(table, preferences, settings)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from attrs import field, frozen
@@ -74,13 +74,17 @@ class System:
     name: str | None
 
 
+def _systems(value: Iterable[System]) -> tuple[System, ...]:
+    return tuple(value)
+
+
 @frozen
 class MessageEcho:
     """Parts of the request's Meta a response carries back (no patient data)."""
 
     test: bool | None = None
     source: System | None = None
-    destinations: tuple[System, ...] = field(default=(), converter=tuple)
+    destinations: tuple[System, ...] = field(default=(), converter=_systems)
     facility_code: str | None = None
 
 

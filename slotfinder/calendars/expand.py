@@ -7,6 +7,7 @@ on the clock on DST days; the instants come from ``zones.instant_of`` and its DS
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 
@@ -76,6 +77,15 @@ def _block(rule: WeeklyTemplate | Opening, zone: str, date: dt.date, step: int |
     )
 
 
+@functools.lru_cache(maxsize=1 << 14)
+def _template_blocks(
+    template: WeeklyTemplate, zone: str, first: dt.date, last: dt.date, step: int | None
+) -> tuple[Block, ...]:
+    # Cached: a warm engine asks for the same templates over the same dates again and again.
+    found = (_block(template, zone, date, step) for date in _dates(first, last) if _in_effect(template, date))
+    return tuple(b for b in found if b is not None)
+
+
 def expand_blocks(
     clinic: Clinic,
     first: dt.date,
@@ -88,14 +98,8 @@ def expand_blocks(
     wanted = None if providers is None else set(providers)
     blocks: list[Block] = []
     for template in clinic.templates:
-        if wanted is not None and template.provider_id not in wanted:
-            continue
-        zone = zone_of[template.location_id]
-        for date in _dates(first, last):
-            if _in_effect(template, date):
-                block = _block(template, zone, date, start_interval)
-                if block is not None:
-                    blocks.append(block)
+        if wanted is None or template.provider_id in wanted:
+            blocks += _template_blocks(template, zone_of[template.location_id], first, last, start_interval)
     for opening in clinic.openings:
         if (wanted is None or opening.provider_id in wanted) and first <= opening.date <= last:
             block = _block(opening, zone_of[opening.location_id], opening.date, start_interval)
@@ -110,40 +114,65 @@ def _same_patient(a: PatientId, b: PatientId) -> bool:
 
 
 class BusyIndex:
-    """Busy items of a clinic, looked up by the resource they occupy."""
+    """Busy items of a clinic, looked up by the resource they occupy (built once per clinic)."""
 
     def __init__(self, busy: Iterable[Busy]) -> None:
-        self.by_provider: dict[str, list[Busy]] = defaultdict(list)
-        self.by_room: dict[tuple[str, str], list[Busy]] = defaultdict(list)
-        self.closures: dict[str, list[Busy]] = defaultdict(list)
-        self.with_patient: list[Busy] = []
+        by_provider: dict[str, list[Busy]] = defaultdict(list)
+        by_room: dict[tuple[str, str], list[Busy]] = defaultdict(list)
+        closures: dict[str, list[Busy]] = defaultdict(list)
+        self.by_patient: dict[str, list[Busy]] = defaultdict(list)
         for item in busy:
             if item.provider_id is not None:
-                self.by_provider[item.provider_id].append(item)
+                by_provider[item.provider_id].append(item)
             if item.location_id is not None and item.room is not None:
-                self.by_room[(item.location_id, item.room)].append(item)
+                by_room[(item.location_id, item.room)].append(item)
             if item.provider_id is None and item.room is None and item.location_id is not None:
-                self.closures[item.location_id].append(item)
-            if item.patients:
-                self.with_patient.append(item)
+                closures[item.location_id].append(item)
+            for patient in item.patients:
+                self.by_patient[patient.id].append(item)
+        self.by_provider = dict(by_provider)
+        # Most items block whatever the visit type and the time of asking: merge those once.
+        self._fixed = {k: merge((b.start, b.end) for b in v if not _conditional(b)) for k, v in by_provider.items()}
+        self._conditional = {k: [b for b in v if _conditional(b)] for k, v in by_provider.items()}
+        self._closed = {k: merge((b.start, b.end) for b in v) for k, v in closures.items()}
+        self._rooms = {k: merge((b.start, b.end) for b in v if not _conditional(b)) for k, v in by_room.items()}
+        self._room_conditional = {k: [b for b in v if _conditional(b)] for k, v in by_room.items()}
+        self._edges = {
+            k: (
+                tuple(sorted({b.start for b in v if b.kind is BusyKind.BOOKING})),
+                tuple(sorted({b.end for b in v if b.kind is BusyKind.BOOKING})),
+            )
+            for k, v in by_provider.items()
+        }
 
     def provider_busy(self, provider_id: str, location_id: str, visit_type: str | None, now: int) -> list[Interval]:
         """Time the provider cannot see a visit of ``visit_type`` at ``location_id``."""
-        items = self.by_provider.get(provider_id, [])
-        closed = self.closures.get(location_id, [])
-        return merge((b.start, b.end) for b in [*items, *closed] if b.blocks(visit_type, now))
+        fixed = self._fixed.get(provider_id, [])
+        extra = [(b.start, b.end) for b in self._conditional.get(provider_id, []) if b.blocks(visit_type, now)]
+        closed = self._closed.get(location_id, [])
+        return merge([*fixed, *extra, *closed]) if extra or closed else fixed
 
-    def booking_edges(self, provider_id: str) -> tuple[frozenset[int], frozenset[int]]:
-        """Starts and ends of the provider's bookings (for the adjacency term)."""
-        bookings = [b for b in self.by_provider.get(provider_id, []) if b.kind is BusyKind.BOOKING]
-        return frozenset(b.start for b in bookings), frozenset(b.end for b in bookings)
+    def booking_edges(self, provider_id: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """Starts and ends of the provider's bookings, sorted (for the adjacency term)."""
+        return self._edges.get(provider_id, ((), ()))
 
     def room_busy(self, location_id: str, room: str, now: int) -> list[Interval]:
-        """Time a room is occupied or its location closed."""
-        items = [*self.by_room.get((location_id, room), []), *self.closures.get(location_id, [])]
-        return merge((b.start, b.end) for b in items if b.blocks(None, now))
+        """Time a room is occupied (by anything but a released block) or its location closed."""
+        fixed = self._rooms.get((location_id, room), [])
+        extra = [(b.start, b.end) for b in self._room_conditional.get((location_id, room), []) if b.blocks(None, now)]
+        closed = self._closed.get(location_id, [])
+        return merge([*fixed, *extra, *closed]) if extra or closed else fixed
 
     def patient_items(self, patients: Iterable[PatientId]) -> list[Busy]:
-        """The appointments of this patient (any of its identifiers)."""
-        wanted = list(patients)
-        return [b for b in self.with_patient if any(_same_patient(p, q) for p in wanted for q in b.patients)]
+        """The appointments of this patient (any of its identifiers), in clinic order, each once."""
+        seen: dict[int, Busy] = {}
+        for wanted in patients:
+            for item in self.by_patient.get(wanted.id, []):
+                if any(_same_patient(wanted, q) for q in item.patients):
+                    seen.setdefault(id(item), item)
+        return list(seen.values())
+
+
+def _conditional(item: Busy) -> bool:
+    """A reserved block: whether it blocks depends on the visit type and on when one asks."""
+    return item.kind is BusyKind.BLOCK and bool(item.reserved_for)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any, TypeVar
 
 import attrs
@@ -137,11 +138,13 @@ class _Reader:
 
 
 def _preference(reader: _Reader, path: str, wire: WirePreference) -> Preference:
-    days = [reader.read(f"{path}.Day[{i}]", lambda d=d: values.parse_day(d)) for i, d in enumerate(wire.day)]
-    times = [reader.read(f"{path}.Time[{i}]", lambda t=t: values.parse_time(t)) for i, t in enumerate(wire.time)]
+    days = [reader.read(f"{path}.Day[{i}]", partial(values.parse_day, d)) for i, d in enumerate(wire.day)]
+    times = [reader.read(f"{path}.Time[{i}]", partial(values.parse_time, t)) for i, t in enumerate(wire.time)]
     duration = None
     if wire.duration is not None and wire.duration.strip():
-        duration = reader.read(f"{path}.Duration", lambda: values.parse_duration(wire.duration or "", wire.duration_unit))
+        duration = reader.read(
+            f"{path}.Duration", lambda: values.parse_duration(wire.duration or "", wire.duration_unit)
+        )
     return Preference(
         days=frozenset(d for d in days if d is not None),
         times=tuple(t for t in times if t is not None),
@@ -169,17 +172,20 @@ def parse_request(message: Mapping[str, Any]) -> ParsedRequest:
     now = None
     if wire.meta.event_date_time is not None:
         now = reader.read("$.Meta.EventDateTime", lambda: values.parse_instant(wire.meta.event_date_time or ""))
-    patient_ids = tuple(
-        PatientId(i.id, i.id_type) for i in (wire.patient.identifiers if wire.patient else []) if i.id
-    )
+    patient_ids = tuple(PatientId(i.id, i.id_type) for i in (wire.patient.identifiers if wire.patient else []) if i.id)
     visit = wire.visit
-    providers, locations, visit_types, preferences = [], [], [], []
+    providers: list[ProviderFilter] = []
+    locations: list[LocationFilter] = []
+    visit_types: list[VisitTypeFilter] = []
+    preferences: list[Preference] = []
     if visit is not None:
         for n, p in enumerate(visit.attending_providers):
             pid = reader.require(f"$.Visit.AttendingProviders[{n}].ID", p.id, "is required to choose a provider")
             if pid is not None:
                 providers.append(ProviderFilter(pid, p.id_type))
-        locations = [LocationFilter(loc.id, loc.facility, loc.department, loc.room, loc.type) for loc in visit.locations]
+        locations = [
+            LocationFilter(loc.id, loc.facility, loc.department, loc.room, loc.type) for loc in visit.locations
+        ]
         for n, v in enumerate(visit.visit_type):
             code = reader.require(f"$.Visit.VisitType[{n}].Code", v.code, "is required to choose a visit type")
             if code is not None:

@@ -10,6 +10,7 @@ the visit needs is free for all of it, the patient has no appointment then, and 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import attrs
 import numpy as np
@@ -26,8 +27,6 @@ __all__ = ["CandidateTable", "Search", "busy_index", "find_candidates", "locatio
 
 IntArray = npt.NDArray[np.int64]
 _EPOCH_WEEKDAY = 3  # 1970-01-01 was a Thursday (Monday = 0)
-# A room has no template of its own: it is open whenever its provider works, less its busy time.
-_ALWAYS_OPEN: list[Interval] = [(-(1 << 40), 1 << 40)]
 
 
 @frozen
@@ -82,7 +81,7 @@ class CandidateTable:
         return CandidateTable(search=self.search, rooms=self.rooms, **columns)
 
 
-def location_room_filter(location: Location, filters: Sequence[LocationFilter]) -> frozenset[str] | None | bool:
+def location_room_filter(location: Location, filters: Sequence[LocationFilter]) -> frozenset[str] | bool | None:
     """Whether a location matches any request alternative, and which rooms those alternatives allow.
 
     False: no alternative matches. None: matches with no room restriction. A set: only those rooms.
@@ -122,17 +121,6 @@ def _eligible_rooms(
     return rooms
 
 
-def _covering(free: list[Interval], starts: IntArray, ends: IntArray) -> npt.NDArray[np.bool_]:
-    """For each visit [start, end): does one interval of ``free`` hold all of it?"""
-    if not free:
-        return np.zeros(starts.shape, dtype=bool)
-    lo = np.fromiter((a for a, _ in free), dtype=np.int64, count=len(free))
-    hi = np.fromiter((b for _, b in free), dtype=np.int64, count=len(free))
-    idx = np.searchsorted(lo, starts, side="right") - 1
-    ok = idx >= 0
-    return ok & (hi[np.maximum(idx, 0)] >= ends)
-
-
 def _overlapping(busy: list[Interval], starts: IntArray, ends: IntArray) -> npt.NDArray[np.bool_]:
     """For each visit [start, end): does it overlap any interval of ``busy``?"""
     if not busy:
@@ -145,13 +133,14 @@ def _overlapping(busy: list[Interval], starts: IntArray, ends: IntArray) -> npt.
     return inside & (lo[np.minimum(idx, len(busy) - 1)] < ends)
 
 
-def _local(zone: str, block: Block, starts: IntArray) -> tuple[IntArray, IntArray]:
+def _local(zone: str, blocks: Sequence[Block], owner: npt.NDArray[np.intp], starts: IntArray) -> tuple[IntArray, IntArray]:
     """Local day and minute of each start (the offset changes inside a block only on DST nights)."""
-    first = zones.offset_at(zone, block.start)
-    if first == zones.offset_at(zone, block.end - 1):
-        local = starts + first
-    else:
-        local = starts + np.array([zones.offset_at(zone, int(s)) for s in starts], dtype=np.int64)
+    at_start = np.array([zones.offset_at(zone, b.start) for b in blocks], dtype=np.int64)
+    at_end = np.array([zones.offset_at(zone, b.end - 1) for b in blocks], dtype=np.int64)
+    offset = at_start[owner]
+    for i in np.flatnonzero(at_start[owner] != at_end[owner]):
+        offset[i] = zones.offset_at(zone, int(starts[i]))
+    local = starts + offset
     return local // 1440, local % 1440
 
 
@@ -163,10 +152,7 @@ def _shortest(clinic: Clinic, block: Block) -> int:
 class _Columns:
     """Accumulates candidate columns block by block."""
 
-    names = (
-        "start duration provider location visit_type room gap_before gap_after shortest "
-        "booked_before booked_after local_minute local_day"
-    ).split()
+    names: tuple[str, ...] = tuple(f.name for f in attrs.fields(CandidateTable) if f.name not in ("search", "rooms"))
 
     def __init__(self) -> None:
         self.parts: dict[str, list[npt.NDArray[np.generic]]] = {n: [] for n in self.names}
@@ -176,12 +162,24 @@ class _Columns:
             self.parts[name].append(columns[name])
 
     def table(self, search: Search, rooms: tuple[str, ...]) -> CandidateTable:
-        def column(name: str) -> npt.NDArray[np.generic]:
+        columns: dict[str, Any] = {}
+        for name, parts in self.parts.items():
             kind = bool if name.startswith("booked") else np.int64
-            parts = self.parts[name]
-            return np.concatenate(parts).astype(kind) if parts else np.zeros(0, dtype=kind)
+            columns[name] = np.concatenate(parts).astype(kind) if parts else np.zeros(0, dtype=kind)
+        return CandidateTable(search=search, rooms=rooms, **columns)
 
-        return CandidateTable(search=search, rooms=rooms, **{n: column(n) for n in self.names})
+
+def _grid(blocks: Sequence[Block], lo: int, hi: int) -> tuple[IntArray, npt.NDArray[np.intp]]:
+    """Every grid start of every block lying in ``[lo, hi]``, and the block each belongs to."""
+    b_start = np.fromiter((b.start for b in blocks), dtype=np.int64, count=len(blocks))
+    b_end = np.fromiter((b.end for b in blocks), dtype=np.int64, count=len(blocks))
+    step = np.fromiter((b.step for b in blocks), dtype=np.int64, count=len(blocks))
+    first = b_start + (-((b_start - np.maximum(b_start, lo)) // step)) * step  # first grid start >= lo
+    last = np.minimum(b_end - 1, hi)
+    count = np.maximum((last - first) // step + 1, 0)
+    owner = np.repeat(np.arange(len(blocks)), count)
+    within = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+    return first[owner] + within * step[owner], owner
 
 
 def find_candidates(clinic: Clinic, search: Search, request: SlotRequest, settings: Settings) -> CandidateTable:
@@ -197,75 +195,90 @@ def find_candidates(clinic: Clinic, search: Search, request: SlotRequest, settin
     ]
     patient_busy = merge((b.start, b.end) for b in index.patient_items(request.patient_ids))
     room_names: dict[str, int] = {}
-    room_free: dict[tuple[str, str], list[Interval]] = {}
     columns = _Columns()
-
     for vt_pos, visit_type in enumerate(search.visit_types):
         code = None if visit_type is None else visit_type.code
-        duration = search.durations[vt_pos]
         groups: dict[tuple[str, str], list[Block]] = {}
         for block in blocks:
             if block.allows(code):
                 groups.setdefault((block.provider_id, block.location_id), []).append(block)
         for (provider_id, location_id), group in groups.items():
-            l_pos = location_pos[location_id]
-            location = search.locations[l_pos]
-            allowed_rooms = search.room_filters[l_pos]
-            stretch = merge((b.start, b.end) for b in group)
-            free = subtract(stretch, index.provider_busy(provider_id, location_id, code, search.now))
-            booking_starts, booking_ends = index.booking_edges(provider_id)
-            for block in group:
-                if visit_type is not None and visit_type.needs_room:
-                    rooms = _eligible_rooms(block, location, visit_type, allowed_rooms)
-                    if not rooms:
-                        continue
-                else:
-                    rooms = []
-                    if allowed_rooms is not None and (block.room or "").strip().casefold() not in allowed_rooms:
-                        continue
-                for a, b in free:
-                    lo = max(a, block.start, search.window_start)
-                    hi = min(b - duration, block.end - 1, search.window_end - 1)
-                    if lo > hi:
-                        continue
-                    k0 = -((block.start - lo) // block.step)  # ceil((lo - start) / step)
-                    starts = np.arange(block.start + k0 * block.step, hi + 1, block.step, dtype=np.int64)
-                    if starts.size == 0:
-                        continue
-                    ends = starts + duration
-                    keep = ~_overlapping(patient_busy, starts, ends)
-                    room_col = np.full(starts.shape, -1, dtype=np.int64)
-                    if rooms:
-                        unassigned = keep.copy()
-                        for room in rooms:
-                            key = (location_id, room)
-                            if key not in room_free:
-                                room_free[key] = subtract(_ALWAYS_OPEN, index.room_busy(location_id, room, search.now))
-                            fits = unassigned & _covering(room_free[key], starts, ends)
-                            room_col[fits] = room_names.setdefault(room, len(room_names))
-                            unassigned &= ~fits
-                        keep &= room_col >= 0
-                    if not keep.any():
-                        continue
-                    starts, ends, room_col = starts[keep], ends[keep], room_col[keep]
-                    day, minute = _local(location.time_zone, block, starts)
-                    n = starts.size
-                    columns.add(
-                        start=starts,
-                        duration=np.full(n, duration),
-                        provider=np.full(n, provider_pos[provider_id]),
-                        location=np.full(n, l_pos),
-                        visit_type=np.full(n, vt_pos),
-                        room=room_col,
-                        gap_before=starts - a,
-                        gap_after=b - ends,
-                        shortest=np.full(n, _shortest(clinic, block)),
-                        booked_before=np.full(n, a in booking_ends),
-                        booked_after=np.full(n, b in booking_starts),
-                        local_minute=minute,
-                        local_day=day,
-                    )
+            found = _group_candidates(clinic, search, index, vt_pos, group, patient_busy, room_names)
+            if found is not None:
+                found["provider"] = np.full(found["start"].shape, provider_pos[provider_id])
+                columns.add(**found)
     return columns.table(search, tuple(room_names))
+
+
+def _group_candidates(
+    clinic: Clinic,
+    search: Search,
+    index: BusyIndex,
+    vt_pos: int,
+    group: list[Block],
+    patient_busy: list[Interval],
+    room_names: dict[str, int],
+) -> dict[str, npt.NDArray[np.generic]] | None:
+    """Candidate columns of one provider, location and visit type (all blocks at once)."""
+    visit_type = search.visit_types[vt_pos]
+    code = None if visit_type is None else visit_type.code
+    duration = search.durations[vt_pos]
+    provider_id, location_id = group[0].provider_id, group[0].location_id
+    l_pos = next(i for i, loc in enumerate(search.locations) if loc.id == location_id)
+    location = search.locations[l_pos]
+    allowed_rooms = search.room_filters[l_pos]
+
+    free = subtract(merge((b.start, b.end) for b in group), index.provider_busy(provider_id, location_id, code, search.now))
+    if not free:
+        return None
+    starts, owner = _grid(group, search.window_start, search.window_end - 1)
+    ends = starts + duration
+    free_lo = np.fromiter((a for a, _ in free), dtype=np.int64, count=len(free))
+    free_hi = np.fromiter((b for _, b in free), dtype=np.int64, count=len(free))
+    stretch = np.maximum(np.searchsorted(free_lo, starts, side="right") - 1, 0)
+    keep = (free_lo[stretch] <= starts) & (free_hi[stretch] >= ends)
+    keep &= ~_overlapping(patient_busy, starts, ends)
+
+    room = np.full(starts.shape, -1, dtype=np.int64)
+    if visit_type is not None and visit_type.needs_room:
+        eligible = [_eligible_rooms(b, location, visit_type, allowed_rooms) for b in group]
+        unassigned = keep.copy()
+        for name in location.rooms:  # the first free eligible room, in the location's order
+            allowed_here = np.array([name in rooms for rooms in eligible], dtype=bool)[owner]
+            if not allowed_here.any():
+                continue
+            busy = index.room_busy(location_id, name, search.now)
+            fits = unassigned & allowed_here & ~_overlapping(busy, starts, ends)
+            room[fits] = room_names.setdefault(name, len(room_names))
+            unassigned &= ~fits
+        keep &= room >= 0
+    elif allowed_rooms is not None:
+        keep &= np.array([(b.room or "").strip().casefold() in allowed_rooms for b in group], dtype=bool)[owner]
+
+    rows = np.flatnonzero(keep)
+    if rows.size == 0:
+        return None
+    _, first_of_start = np.unique(starts[rows], return_index=True)  # overlapping blocks: one per start
+    rows = rows[np.sort(first_of_start)]
+    starts, ends, owner, stretch, room = starts[rows], ends[rows], owner[rows], stretch[rows], room[rows]
+    day, minute = _local(location.time_zone, group, owner, starts)
+    booking_starts, booking_ends = index.booking_edges(provider_id)
+    shortest = np.array([_shortest(clinic, b) for b in group], dtype=np.int64)
+    n = starts.size
+    return {
+        "start": starts,
+        "duration": np.full(n, duration),
+        "location": np.full(n, l_pos),
+        "visit_type": np.full(n, vt_pos),
+        "room": room,
+        "gap_before": starts - free_lo[stretch],
+        "gap_after": free_hi[stretch] - ends,
+        "shortest": shortest[owner],
+        "booked_before": np.isin(free_lo[stretch], np.array(booking_ends, dtype=np.int64)),
+        "booked_after": np.isin(free_hi[stretch], np.array(booking_starts, dtype=np.int64)),
+        "local_minute": minute,
+        "local_day": day,
+    }
 
 
 _INDEX_CACHE: dict[int, tuple[Clinic, BusyIndex]] = {}

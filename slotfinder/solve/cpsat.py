@@ -52,7 +52,7 @@ def solve(problem: SelectionProblem, time_limit: float, seed: int) -> Selection:
     solver.parameters.max_time_in_seconds = time_limit
     solver.parameters.cp_model_presolve = False
     status = solver.solve(model)
-    if status == cp_model.OPTIMAL or status == cp_model.FEASIBLE:
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         picked = [i for i in range(n) if solver.boolean_value(chosen[i])]
         return Selection(
             rows=problem.rows[picked],

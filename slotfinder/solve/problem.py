@@ -80,6 +80,7 @@ def build_problem(
     table: CandidateTable,
     points: npt.NDArray[np.int64],
     keep: npt.NDArray[np.bool_],
+    *,
     limit: int,
     per_day: int,
     per_provider_day: int,
@@ -112,7 +113,11 @@ def greedy(problem: SelectionProblem) -> IntpArray:
     per_pd: dict[int, int] = {}
     for i in range(problem.rows.shape[0]):
         d, pd = int(problem.day[i]), int(problem.provider_day[i])
-        if len(chosen) < problem.limit and per_day.get(d, 0) < problem.per_day and per_pd.get(pd, 0) < problem.per_provider_day:
+        if (
+            len(chosen) < problem.limit
+            and per_day.get(d, 0) < problem.per_day
+            and per_pd.get(pd, 0) < problem.per_provider_day
+        ):
             chosen.append(i)
             per_day[d] = per_day.get(d, 0) + 1
             per_pd[pd] = per_pd.get(pd, 0) + 1

@@ -1,0 +1,1 @@
+"""Benchmarks: synthetic clinics and latency measurements (reports, never timed assertions)."""

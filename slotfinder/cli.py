@@ -1,0 +1,120 @@
+"""Command line: ``slotfinder find REQUEST.json`` prints the AvailableSlotsResponse JSON.
+
+Bad input exits with status 2 and one line naming the field and the rule; never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from slotfinder.errors import InvalidRequest, Problem, SlotfinderError
+
+__all__ = ["main"]
+
+BAD_INPUT = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="slotfinder", description="When can this patient be seen?")
+    commands = parser.add_subparsers(dest="command", required=True)
+    find = commands.add_parser("find", help="answer a Redox Scheduling.AvailableSlots request")
+    find.add_argument("request", help="AvailableSlots request JSON file ('-' reads standard input)")
+    _search_options(find)
+    demo = commands.add_parser("demo", help="answer the bundled example request against the demo clinic")
+    _search_options(demo)
+    return parser
+
+
+def _search_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--clinic", help="clinic JSON file (default: the bundled demo clinic)")
+    parser.add_argument("--now", help="the current instant, ISO 8601 with offset (default: Meta.EventDateTime)")
+    parser.add_argument("--limit", type=int, help="how many slots (top K, default 10)")
+    parser.add_argument("--per-day", type=int, help="at most this many slots on one local date (default 3)")
+    parser.add_argument("--per-provider-day", type=int, help="at most this many per provider and date (default 2)")
+    parser.add_argument("--hard-preferences", action="store_true", help="preferences filter instead of ranking")
+    parser.add_argument("--explain", action="store_true", help="also print score breakdowns and notes to stderr")
+
+
+def _read_json(path: str) -> Any:
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        raise _InputError(f"{path}: cannot read ({error.strerror})") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise _InputError(f"{path}: not valid JSON (line {error.lineno}, column {error.colno})") from None
+
+
+class _InputError(Exception):
+    """A file problem, reported in one line."""
+
+
+def _run(args: argparse.Namespace) -> int:
+    from slotfinder.api import find_slots_redox
+    from slotfinder.calendars.clinic_file import load_clinic
+    from slotfinder.redox.values import parse_instant
+    from slotfinder.settings import Settings
+
+    if args.command == "demo":
+        message = json.loads(resources.files("slotfinder").joinpath("data/demo_request.json").read_text("utf-8"))
+    else:
+        message = _read_json(args.request)
+    clinic = load_clinic(args.clinic) if args.clinic else None
+    now = None
+    if args.now is not None:
+        try:
+            now = parse_instant(args.now)
+        except ValueError as error:
+            raise InvalidRequest([Problem("--now", str(error))]) from None
+    options = {
+        "limit": args.limit,
+        "per_day": args.per_day,
+        "per_provider_day": args.per_provider_day,
+        "hard_preferences": args.hard_preferences or None,
+    }
+    try:
+        settings = Settings(**{k: v for k, v in options.items() if v is not None})
+    except ValueError as error:
+        raise _InputError(f"invalid option: {error}") from None
+    result = find_slots_redox(message, clinic, settings, now)
+    sys.stdout.write(result.to_json())
+    if args.explain:
+        _explain(result)
+    return 0
+
+
+def _explain(result: Any) -> None:
+    err = sys.stderr
+    err.write(f"status {result.status}; {result.candidates} candidates, {result.pruned_to} after pruning\n")
+    for rank, slot in enumerate(result.slots, start=1):
+        terms = ", ".join(f"{k} {v:+.2f}" for k, v in slot.breakdown().items() if v)
+        err.write(
+            f"{rank:>2}. {slot.slot_id}  {slot.local_date} {slot.local_time:%H:%M}  score {slot.score:.2f}  ({terms})\n"
+        )
+    for path in result.ignored:
+        err.write(f"ignored: {path}\n")
+    for reason in result.reasons:
+        err.write(f"why empty: {reason}\n")
+    for slot in result.alternatives:
+        err.write(f"alternative: {slot.slot_id}\n")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``slotfinder`` command."""
+    args = _parser().parse_args(argv)
+    try:
+        return _run(args)
+    except (SlotfinderError, _InputError) as error:
+        sys.stderr.write(f"slotfinder: {error}\n")
+        return BAD_INPUT
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

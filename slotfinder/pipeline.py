@@ -181,10 +181,8 @@ def _slot(table: CandidateTable, scores: Scores, i: int, settings: Settings) -> 
         location=search.locations[table.location[i]],
         room=table.rooms[table.room[i]] if table.room[i] >= 0 else None,
         visit_type=search.visit_types[table.visit_type[i]],
-        score=round(float(scores.total[i]), 6),
-        terms=tuple(
-            ScoreTerm(name, round(float(scores.terms[name][i]), 6), getattr(settings.weights, name)) for name in TERMS
-        ),
+        score=float(scores.total[i]),
+        terms=tuple(ScoreTerm(name, float(scores.terms[name][i]), getattr(settings.weights, name)) for name in TERMS),
         local_date=zones.EPOCH.date() + dt.timedelta(days=int(table.local_day[i])),
         local_time=dt.time(minute // 60, minute % 60),
     )

@@ -28,7 +28,7 @@ class ScoreTerm:
 
     @property
     def points(self) -> float:
-        return round(self.value * self.weight, 6) + 0.0  # + 0.0: no "-0.0" in breakdowns
+        return self.value * self.weight + 0.0  # + 0.0: no "-0.0" in breakdowns
 
 
 @frozen

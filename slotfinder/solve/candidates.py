@@ -133,7 +133,9 @@ def _overlapping(busy: list[Interval], starts: IntArray, ends: IntArray) -> npt.
     return inside & (lo[np.minimum(idx, len(busy) - 1)] < ends)
 
 
-def _local(zone: str, blocks: Sequence[Block], owner: npt.NDArray[np.intp], starts: IntArray) -> tuple[IntArray, IntArray]:
+def _local(
+    zone: str, blocks: Sequence[Block], owner: npt.NDArray[np.intp], starts: IntArray
+) -> tuple[IntArray, IntArray]:
     """Local day and minute of each start (the offset changes inside a block only on DST nights)."""
     at_start = np.array([zones.offset_at(zone, b.start) for b in blocks], dtype=np.int64)
     at_end = np.array([zones.offset_at(zone, b.end - 1) for b in blocks], dtype=np.int64)
@@ -202,7 +204,7 @@ def find_candidates(clinic: Clinic, search: Search, request: SlotRequest, settin
         for block in blocks:
             if block.allows(code):
                 groups.setdefault((block.provider_id, block.location_id), []).append(block)
-        for (provider_id, location_id), group in groups.items():
+        for (provider_id, _location_id), group in groups.items():
             found = _group_candidates(clinic, search, index, vt_pos, group, patient_busy, room_names)
             if found is not None:
                 found["provider"] = np.full(found["start"].shape, provider_pos[provider_id])
@@ -228,7 +230,8 @@ def _group_candidates(
     location = search.locations[l_pos]
     allowed_rooms = search.room_filters[l_pos]
 
-    free = subtract(merge((b.start, b.end) for b in group), index.provider_busy(provider_id, location_id, code, search.now))
+    busy = index.provider_busy(provider_id, location_id, code, search.now)
+    free = subtract(merge((b.start, b.end) for b in group), busy)
     if not free:
         return None
     starts, owner = _grid(group, search.window_start, search.window_end - 1)
@@ -247,8 +250,8 @@ def _group_candidates(
             allowed_here = np.array([name in rooms for rooms in eligible], dtype=bool)[owner]
             if not allowed_here.any():
                 continue
-            busy = index.room_busy(location_id, name, search.now)
-            fits = unassigned & allowed_here & ~_overlapping(busy, starts, ends)
+            room_busy = index.room_busy(location_id, name, search.now)
+            fits = unassigned & allowed_here & ~_overlapping(room_busy, starts, ends)
             room[fits] = room_names.setdefault(name, len(room_names))
             unassigned &= ~fits
         keep &= room >= 0

@@ -1,0 +1,71 @@
+"""The public namespace: a sorted, tested __all__, lazy heavy imports, and the result object."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+
+import pytest
+
+import slotfinder
+from slotfinder import errors
+from tests.support import seed
+
+
+def test_all_is_sorted_and_complete() -> None:
+    """__all__ is sorted and every name in it exists."""
+    assert list(slotfinder.__all__) == sorted(slotfinder.__all__)
+    for name in slotfinder.__all__:
+        assert hasattr(slotfinder, name), name
+
+
+def test_import_does_not_load_ortools_or_pandas() -> None:
+    """import slotfinder stays light: ortools and pandas load only when a search or a frame needs them."""
+    code = "import sys, slotfinder; print('ortools' in sys.modules, 'pandas' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]
+
+
+def test_error_tree() -> None:
+    """Every typed error derives from SlotfinderError; WindowTooLarge is an InvalidRequest."""
+    for cls in (errors.InvalidRequest, errors.InvalidClinic, errors.UnknownTimeZone, errors.WindowTooLarge):
+        assert issubclass(cls, errors.SlotfinderError)
+    assert issubclass(errors.WindowTooLarge, errors.InvalidRequest)
+
+
+def test_result_object_from_redox() -> None:
+    """The result carries ranked slots with breakdowns that add up, status, and ignored paths."""
+    result = slotfinder.find_slots_redox(seed())
+    assert result.status == "OPTIMAL" and result.complete
+    assert len(result.slots) == 10
+    scores = [s.score for s in result.slots]
+    assert scores == sorted(scores, reverse=True)
+    for slot in result.slots:
+        assert abs(sum(slot.breakdown().values()) - slot.score) < 1e-6
+    assert "$.Patient.Demographics" in result.ignored
+    assert result.candidates >= result.pruned_to >= len(result.slots)
+
+
+def test_result_to_frame() -> None:
+    """to_frame gives one row per slot with each term's points as a column."""
+    frame = slotfinder.find_slots_redox(seed()).to_frame()
+    assert len(frame) == 10
+    assert list(frame["rank"]) == list(range(1, 11))
+    assert {"slot_id", "start_utc", "provider_id", "score", "points_preferred_day"} <= set(frame.columns)
+
+
+def test_find_slots_from_domain_objects_matches_redox_path() -> None:
+    """The domain-object API and the Redox API give the same slots for the same request."""
+    parsed = slotfinder.parse_request(seed())
+    assert parsed.now is not None
+    direct = slotfinder.find_slots(slotfinder.demo_clinic(), parsed.request, now=parsed.now)
+    via_redox = slotfinder.find_slots_redox(seed())
+    assert [s.slot_id for s in direct.slots] == [s.slot_id for s in via_redox.slots]
+
+
+def test_now_must_be_aware() -> None:
+    """A naive now is refused rather than guessed."""
+    parsed = slotfinder.parse_request(seed())
+    with pytest.raises(slotfinder.InvalidRequest, match="now: must carry a UTC offset"):
+        slotfinder.find_slots(slotfinder.demo_clinic(), parsed.request, now=dt.datetime(2025, 10, 21))  # noqa: DTZ001

@@ -1,0 +1,106 @@
+"""The command line, run as a real subprocess: JSON out, exit 2 with one named line on bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from redox.scheduling.availableslotsresponse import AvailableSlotsResponse
+
+from tests.support import seed
+
+
+def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "slotfinder", *args], input=stdin, capture_output=True, text=True, check=False
+    )
+
+
+def write(tmp_path: Path, message: Any, name: str = "request.json") -> str:
+    path = tmp_path / name
+    path.write_text(json.dumps(message))
+    return str(path)
+
+
+def test_find_prints_a_valid_response(tmp_path: Path) -> None:
+    """find REQUEST.json answers on stdout with a Redox-valid response from the demo clinic."""
+    done = run("find", write(tmp_path, seed()), "--limit", "4")
+    assert done.returncode == 0, done.stderr
+    response = json.loads(done.stdout)
+    AvailableSlotsResponse.model_validate(response)
+    assert len(response["AvailableSlots"]) == 4
+    assert done.stderr == ""
+
+
+def test_find_reads_stdin_and_now() -> None:
+    """'-' reads the request from stdin; --now moves the earliest start."""
+    done = run("find", "-", "--now", "2025-11-10T00:00:00Z", stdin=json.dumps(seed()))
+    assert done.returncode == 0, done.stderr
+    starts = [s["DateTime"] for s in json.loads(done.stdout)["AvailableSlots"]]
+    assert starts and min(starts) >= "2025-11-10T00:00:00Z"
+
+
+def test_demo_matches_find_on_the_seed(tmp_path: Path) -> None:
+    """demo answers the bundled copy of the seed request, exactly as find does."""
+    assert run("demo").stdout == run("find", write(tmp_path, seed())).stdout
+
+
+def test_explain_goes_to_stderr() -> None:
+    """--explain adds score breakdowns and ignored fields on stderr, leaving stdout pure JSON."""
+    done = run("demo", "--explain", "--limit", "2")
+    json.loads(done.stdout)
+    assert "score" in done.stderr and "ignored: $.Patient.Demographics" in done.stderr
+
+
+def test_bad_request_exit_2_one_line_no_patient_data(tmp_path: Path) -> None:
+    """A malformed field: exit status 2, one line naming the path, no traceback, nothing of the patient."""
+    message = seed()
+    message["StartDateTime"] = "2025-10-21T19:00:00"
+    done = run("find", write(tmp_path, message))
+    assert done.returncode == 2
+    assert done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "$.StartDateTime" in lines[0] and "no UTC offset" in lines[0]
+    assert "Traceback" not in done.stderr and "Bixby" not in done.stderr
+
+
+def test_window_too_large_exit_2(tmp_path: Path) -> None:
+    """A window over the maximum horizon is bad input."""
+    message = seed()
+    message["EndDateTime"] = "2027-10-21T19:00:00Z"
+    done = run("find", write(tmp_path, message))
+    assert done.returncode == 2
+    assert "maximum horizon" in done.stderr
+
+
+def test_invalid_json_and_missing_file(tmp_path: Path) -> None:
+    """Unreadable input is named with its file, in one line."""
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    done = run("find", str(bad))
+    assert done.returncode == 2 and "not valid JSON (line 1, column 2)" in done.stderr
+    done = run("find", str(tmp_path / "missing.json"))
+    assert done.returncode == 2 and "cannot read" in done.stderr
+
+
+def test_bad_option_values(tmp_path: Path) -> None:
+    """--limit 0 and a naive --now are refused with exit 2."""
+    path = write(tmp_path, seed())
+    done = run("find", path, "--limit", "0")
+    assert done.returncode == 2 and "limit" in done.stderr
+    done = run("find", path, "--now", "2025-10-21T19:00")
+    assert done.returncode == 2 and "--now" in done.stderr
+
+
+def test_bad_clinic_file(tmp_path: Path) -> None:
+    """A broken clinic file is bad input too, named by its JSON path."""
+    clinic = tmp_path / "clinic.json"
+    clinic.write_text(json.dumps({"providers": [], "locations": [], "visit_types": [{"code": "x"}]}))
+    done = run("find", write(tmp_path, seed()), "--clinic", str(clinic))
+    assert done.returncode == 2
+    assert "$.visit_types[0]" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -60,7 +60,14 @@ def synthetic_clinic(
 
 
 def _fill(
-    rng: random.Random, provider_id: str, location: Location, date: dt.date, start: int, end: int, share: float, rooms: bool
+    rng: random.Random,
+    provider_id: str,
+    location: Location,
+    date: dt.date,
+    start: int,
+    end: int,
+    share: float,
+    rooms: bool,
 ) -> list[Busy]:
     """Bookings of 15-60 minutes at random places until ``share`` of the block is taken."""
     items = []

@@ -36,7 +36,9 @@ def sweep_baseline(
     blocks = expand_blocks(clinic, first, last)
     for provider in clinic.providers:
         mine = [b for b in blocks if b.provider_id == provider.id]
-        free = subtract(merge((b.start, b.end) for b in mine), merge((b.start, b.end) for b in index.by_provider[provider.id]))
+        free = subtract(
+            merge((b.start, b.end) for b in mine), merge((b.start, b.end) for b in index.by_provider[provider.id])
+        )
         for block in mine:
             for a, b in free:
                 start = max(a, block.start, request.start)

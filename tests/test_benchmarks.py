@@ -1,0 +1,32 @@
+"""The benchmark code runs (smoke size) and its baseline agrees with the engine: no timings asserted."""
+
+from __future__ import annotations
+
+from benchmarks.scenario import synthetic_clinic, typical_request
+from benchmarks.typical_query import measure, sweep_baseline
+from slotfinder.calendars.expand import BusyIndex
+from slotfinder.pipeline import list_candidates
+from slotfinder.settings import Settings
+
+
+def test_scenario_is_reproducible() -> None:
+    """Same seed, same clinic; another seed, another clinic."""
+    assert synthetic_clinic(3, 7, seed=1) == synthetic_clinic(3, 7, seed=1)
+    assert synthetic_clinic(3, 7, seed=1) != synthetic_clinic(3, 7, seed=2)
+
+
+def test_baseline_starts_are_engine_candidates() -> None:
+    """The sweep baseline's earliest starts are exactly the engine's earliest candidates (no rooms)."""
+    clinic = synthetic_clinic(4, 7, grain=5, booked=0.7)
+    request = typical_request(7)
+    baseline = sweep_baseline(clinic, BusyIndex(clinic.busy), request, 30, 25)
+    engine = sorted((c.start, c.provider_id) for c in list_candidates(clinic, request, Settings(), request.start))
+    assert baseline == engine[:25]
+
+
+def test_measure_smoke() -> None:
+    """A tiny run of the latency benchmark reports both sides and the pruning counts."""
+    row = measure(providers=2, days=3, grain=15, limit=5, booked=0.5, repeat=2)
+    assert row["candidates"] >= row["after_pruning"] >= row["slots"] > 0
+    assert row["engine_p50_ms"] > 0
+    assert row["baseline_p50_ms"] > 0

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import attrs
+import pytest
+
 from benchmarks.scenario import synthetic_clinic, typical_request
 from benchmarks.typical_query import measure, sweep_baseline
 from slotfinder.calendars.expand import BusyIndex
@@ -15,10 +18,12 @@ def test_scenario_is_reproducible() -> None:
     assert synthetic_clinic(3, 7, seed=1) != synthetic_clinic(3, 7, seed=2)
 
 
-def test_baseline_starts_are_engine_candidates() -> None:
-    """The sweep baseline's earliest starts are exactly the engine's earliest candidates (no rooms)."""
+@pytest.mark.parametrize("shift", [0, 60 + 7, 3 * 60 + 2])
+def test_baseline_starts_are_engine_candidates(shift: int) -> None:
+    """The sweep baseline's earliest starts are exactly the engine's earliest candidates (no rooms),
+    also when the window opens between grid starts inside a block."""
     clinic = synthetic_clinic(4, 7, grain=5, booked=0.7)
-    request = typical_request(7)
+    request = attrs.evolve(typical_request(7), start=typical_request(7).start + shift)
     baseline = sweep_baseline(clinic, BusyIndex(clinic.busy), request, 30, 25)
     engine = sorted((c.start, c.provider_id) for c in list_candidates(clinic, request, Settings(), request.start))
     assert baseline == engine[:25]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import attrs
@@ -18,6 +19,10 @@ def _non_negative(_inst: Any, attribute: attrs.Attribute[Any], value: float) -> 
 def _positive(_inst: Any, attribute: attrs.Attribute[Any], value: float) -> None:
     if value <= 0:
         raise ValueError(f"{attribute.name} must be positive, got {value}")
+
+
+def _strings(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
 
 
 @frozen
@@ -50,7 +55,7 @@ class Settings:
     hard_time_tolerance: int = field(default=60, validator=_non_negative)  # minutes, when hard
     time_scale: int = field(default=240, validator=_positive)  # minutes for preferred_time to reach 0
     weights: Weights = Weights()
-    preferred_providers: tuple[str, ...] = field(default=(), converter=tuple)  # continuity
+    preferred_providers: tuple[str, ...] = field(default=(), converter=_strings)  # continuity
     time_limit_seconds: float = field(default=5.0, validator=_positive)
     random_seed: int = 0
 

@@ -156,10 +156,14 @@ class BusyIndex:
         """Starts and ends of the provider's bookings, sorted (for the adjacency term)."""
         return self._edges.get(provider_id, ((), ()))
 
-    def room_busy(self, location_id: str, room: str, now: int) -> list[Interval]:
-        """Time a room is occupied (by anything but a released block) or its location closed."""
+    def room_busy(self, location_id: str, room: str, visit_type: str | None, now: int) -> list[Interval]:
+        """Time a room cannot hold a visit of ``visit_type``: occupied, or its location closed.
+
+        A block reserved for visit types keeps the room for them, as it keeps the provider.
+        """
         fixed = self._rooms.get((location_id, room), [])
-        extra = [(b.start, b.end) for b in self._room_conditional.get((location_id, room), []) if b.blocks(None, now)]
+        conditional = self._room_conditional.get((location_id, room), [])
+        extra = [(b.start, b.end) for b in conditional if b.blocks(visit_type, now)]
         closed = self._closed.get(location_id, [])
         return merge([*fixed, *extra, *closed]) if extra or closed else fixed
 

@@ -250,7 +250,7 @@ def _group_candidates(
             allowed_here = np.array([name in rooms for rooms in eligible], dtype=bool)[owner]
             if not allowed_here.any():
                 continue
-            room_busy = index.room_busy(location_id, name, search.now)
+            room_busy = index.room_busy(location_id, name, code, search.now)
             fits = unassigned & allowed_here & ~_overlapping(room_busy, starts, ends)
             room[fits] = room_names.setdefault(name, len(room_names))
             unassigned &= ~fits
@@ -277,8 +277,9 @@ def _group_candidates(
         "gap_before": starts - free_lo[stretch],
         "gap_after": free_hi[stretch] - ends,
         "shortest": shortest[owner],
-        "booked_before": np.isin(free_lo[stretch], np.array(booking_ends, dtype=np.int64)),
-        "booked_after": np.isin(free_hi[stretch], np.array(booking_starts, dtype=np.int64)),
+        # the visit itself must touch the booking: its stretch's edge alone is not enough
+        "booked_before": (starts == free_lo[stretch]) & np.isin(starts, np.array(booking_ends, dtype=np.int64)),
+        "booked_after": (ends == free_hi[stretch]) & np.isin(ends, np.array(booking_starts, dtype=np.int64)),
         "local_minute": minute,
         "local_day": day,
     }

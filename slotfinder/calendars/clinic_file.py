@@ -45,6 +45,7 @@ from cattrs.errors import (
 from cattrs.gen import make_dict_structure_fn_from_attrs, make_dict_unstructure_fn, override
 
 from slotfinder.calendars import zones
+from slotfinder.calendars.clinic_refs import reference_problems, unknown_zones
 from slotfinder.domain import Busy, BusyKind, Clinic, Location, Opening, PatientId, Provider, VisitType, WeeklyTemplate
 from slotfinder.errors import InvalidClinic, Problem, UnknownTimeZone
 
@@ -353,88 +354,6 @@ def _problems(exc: BaseException, path: str) -> Iterator[Problem]:
         yield Problem(path, "invalid value")
 
 
-# ---- rules between objects, on the raw mapping so they run even when an object is malformed ---
-
-
-def _objects(raw: Mapping[str, Any], key: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
-    items = raw.get(key)
-    if isinstance(items, list):
-        for i, item in enumerate(items):
-            if isinstance(item, Mapping):
-                yield f"$.{key}[{i}]", item
-
-
-def _texts(obj: Mapping[str, Any], key: str) -> Iterator[tuple[int, str]]:
-    items = obj.get(key)
-    if isinstance(items, list):
-        yield from ((i, item) for i, item in enumerate(items) if isinstance(item, str))
-
-
-def _ids(raw: Mapping[str, Any], key: str, name: str, what: str, problems: list[Problem]) -> set[str] | None:
-    """The ``name`` values of the objects under ``key``, a repeated one being a problem.
-
-    None when some object has no readable value: its own problem is reported already, and checking
-    references against a partial set would add a false "no such id" for every item that names it.
-    """
-    first: dict[str, str] = {}
-    for path, obj in _objects(raw, key):
-        value = obj.get(name)
-        if isinstance(value, str):
-            if value in first:
-                problems.append(Problem(f"{path}.{name}", f"duplicate {what} (first at {first[value]})"))
-            first.setdefault(value, path)
-    items = raw.get(key)
-    readable = isinstance(items, list) and all(isinstance(o, Mapping) and isinstance(o.get(name), str) for o in items)
-    return set(first) if readable else None
-
-
-def _unknown_zones(raw: Mapping[str, Any]) -> list[tuple[str, str]]:
-    found = ((f"{path}.time_zone", loc.get("time_zone")) for path, loc in _objects(raw, "locations"))
-    return [(path, zone) for path, zone in found if isinstance(zone, str) and zone and not zones.check_zone(zone)]
-
-
-def _rooms(raw: Mapping[str, Any], problems: list[Problem]) -> dict[str, set[str]]:
-    """Room names per location id; a name repeated within a location, or one no location has, is a problem."""
-    rooms: dict[str, set[str]] = {}
-    for path, loc in _objects(raw, "locations"):
-        names: set[str] = set()
-        for i, room in _texts(loc, "rooms"):
-            if room in names:
-                problems.append(Problem(f"{path}.rooms[{i}]", "duplicate room name in this location"))
-            names.add(room)
-        location = loc.get("id")
-        if isinstance(location, str):
-            rooms.setdefault(location, set()).update(names)
-    every_room = set().union(*rooms.values())
-    for path, visit_type in _objects(raw, "visit_types"):
-        for i, room in _texts(visit_type, "rooms"):
-            if room not in every_room:
-                problems.append(Problem(f"{path}.rooms[{i}]", "no location has a room of this name"))
-    return rooms
-
-
-def _reference_problems(raw: Mapping[str, Any]) -> list[Problem]:
-    """Unique ids, and every id, code and room an item names exists."""
-    problems: list[Problem] = []
-    providers = _ids(raw, "providers", "id", "provider id", problems)
-    locations = _ids(raw, "locations", "id", "location id", problems)
-    codes = _ids(raw, "visit_types", "code", "visit type code", problems)
-    rooms = _rooms(raw, problems)
-    for key, codes_key in (("templates", "visit_types"), ("openings", "visit_types"), ("busy", "reserved_for")):
-        for path, item in _objects(raw, key):
-            provider, location, room = item.get("provider_id"), item.get("location_id"), item.get("room")
-            if providers is not None and isinstance(provider, str) and provider not in providers:
-                problems.append(Problem(f"{path}.provider_id", "no provider has this id"))
-            if locations is not None and isinstance(location, str) and location not in locations:
-                problems.append(Problem(f"{path}.location_id", "no location has this id"))
-            if isinstance(room, str) and isinstance(location, str) and room not in rooms.get(location, {room}):
-                problems.append(Problem(f"{path}.room", "the location has no room of this name"))
-            for i, code in _texts(item, codes_key):
-                if codes is not None and code not in codes:
-                    problems.append(Problem(f"{path}.{codes_key}[{i}]", "no visit type has this code"))
-    return problems
-
-
 # ---- public functions -------------------------------------------------------------------------
 
 
@@ -463,9 +382,9 @@ def load_clinic(source: str | os.PathLike[str] | Mapping[str, Any]) -> Clinic:
         clinic = _converter.structure(raw, Clinic)
     except (BaseValidationError, _RuleError) as exc:
         problems.extend(_problems(exc, "$"))
-    unknown = _unknown_zones(raw)
+    unknown = unknown_zones(raw)
     problems.extend(Problem(path, _UNKNOWN_ZONE) for path, _ in unknown)
-    problems.extend(_reference_problems(raw))
+    problems.extend(reference_problems(raw))
     problems = list(dict.fromkeys(problems))  # a rule found twice is reported once
     if len(problems) == 1 and unknown:
         raise UnknownTimeZone(*unknown[0])

@@ -134,7 +134,8 @@ class BusyIndex:
         # Most items block whatever the visit type and the time of asking: merge those once.
         self._fixed = {k: merge((b.start, b.end) for b in v if not _conditional(b)) for k, v in by_provider.items()}
         self._conditional = {k: [b for b in v if _conditional(b)] for k, v in by_provider.items()}
-        self._closed = {k: merge((b.start, b.end) for b in v) for k, v in closures.items()}
+        self._closed = {k: merge((b.start, b.end) for b in v if not _conditional(b)) for k, v in closures.items()}
+        self._closed_conditional = {k: [b for b in v if _conditional(b)] for k, v in closures.items()}
         self._rooms = {k: merge((b.start, b.end) for b in v if not _conditional(b)) for k, v in by_room.items()}
         self._room_conditional = {k: [b for b in v if _conditional(b)] for k, v in by_room.items()}
         self._edges = {
@@ -148,7 +149,8 @@ class BusyIndex:
     def provider_busy(self, provider_id: str, location_id: str, visit_type: str | None, now: int) -> list[Interval]:
         """Time the provider cannot see a visit of ``visit_type`` at ``location_id``."""
         fixed = self._fixed.get(provider_id, [])
-        extra = [(b.start, b.end) for b in self._conditional.get(provider_id, []) if b.blocks(visit_type, now)]
+        conditional = [*self._conditional.get(provider_id, []), *self._closed_conditional.get(location_id, [])]
+        extra = [(b.start, b.end) for b in conditional if b.blocks(visit_type, now)]
         closed = self._closed.get(location_id, [])
         return merge([*fixed, *extra, *closed]) if extra or closed else fixed
 
@@ -162,7 +164,10 @@ class BusyIndex:
         A block reserved for visit types keeps the room for them, as it keeps the provider.
         """
         fixed = self._rooms.get((location_id, room), [])
-        conditional = self._room_conditional.get((location_id, room), [])
+        conditional = [
+            *self._room_conditional.get((location_id, room), []),
+            *self._closed_conditional.get(location_id, []),
+        ]
         extra = [(b.start, b.end) for b in conditional if b.blocks(visit_type, now)]
         closed = self._closed.get(location_id, [])
         return merge([*fixed, *extra, *closed]) if extra or closed else fixed

@@ -44,6 +44,7 @@ def solve(problem: SelectionProblem, time_limit: float, seed: int) -> Selection:
     model.add(sum(chosen) <= problem.limit)
     _cap(model, chosen, problem.day, problem.per_day)
     _cap(model, chosen, problem.provider_day, problem.per_provider_day)
+    _cap(model, chosen, problem.provider_start, 1)
     model.maximize(sum(w * x for w, x in zip(_objective_weights(problem), chosen, strict=True)))
 
     solver = cp_model.CpSolver()

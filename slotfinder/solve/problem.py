@@ -1,13 +1,18 @@
 """The top-K choice as a solver-agnostic problem, and the pruning that keeps it small.
 
-Choose at most K candidates maximising total score, with at most ``per_day`` on one local date and
-at most ``per_provider_day`` for one provider on one date. Caps nest (a provider-day lies inside a
-day), so dominance pruning is exact, by exchange: in any choice that holds a candidate with at least
-``cap`` strictly better ones in its own group, one of those is unchosen and can take its place
-without breaking a cap. Applied provider-day, then day, then overall, this leaves no more than
-K candidates per level, and never removes one an optimal choice needs. "Better" is the output order
-(score descending, then start, provider ID, location, visit type), a strict total order, so ties
-are broken the same way with or without pruning.
+Choose at most K candidates maximising total score, with at most ``per_day`` on one local date, at
+most ``per_provider_day`` for one provider on one date, and one per provider and start. Caps nest (a
+provider-day lies inside a day), so dominance pruning is exact, by exchange: in any choice that
+holds a candidate with at least ``cap`` strictly better ones in its own group, one of those is
+unchosen and can take its place without breaking a cap. Applied provider-day, then day, then
+overall, this leaves no more than K candidates, and never removes one an optimal choice needs.
+"Better" is the output order (score descending, then start, provider ID, location, visit type), a
+strict total order, so ties are broken the same way with or without pruning.
+
+The one-per-provider-and-start rule first keeps the best variant (visit type, location) of each
+provider, start and date. Only when one provider has the same start on two local dates (templates
+at locations in different time zones at once) do the groups stop nesting; then nothing more is
+pruned and the solver sees every candidate.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ class SelectionProblem:
     points: npt.NDArray[np.int64]  # score points per row (same order)
     day: npt.NDArray[np.int64]  # local date per row
     provider_day: npt.NDArray[np.int64]  # (provider, date) key per row
+    provider_start: npt.NDArray[np.int64]  # (provider, start) key per row
     limit: int
     per_day: int
     per_provider_day: int
@@ -72,6 +78,19 @@ def _rank_in_group(keys: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     return rank
 
 
+def _group_ids(*columns: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """One integer per distinct combination of the columns' values (without packing bits)."""
+    n = columns[0].shape[0]
+    order = np.lexsort(columns[::-1])
+    change = np.zeros(n, dtype=bool)
+    for column in columns:
+        ordered = column[order]
+        change[1:] |= ordered[1:] != ordered[:-1]
+    ids = np.empty(n, dtype=np.int64)
+    ids[order] = np.cumsum(change)
+    return ids
+
+
 def _keep_top(rows: IntpArray, keys: npt.NDArray[np.int64], cap: int) -> IntpArray:
     return rows[_rank_in_group(keys) < cap]
 
@@ -88,17 +107,20 @@ def build_problem(
     """Order, collapse and prune the candidates; the result still holds an optimal choice."""
     rows = rank_order(table, points, np.flatnonzero(keep))
     before = rows.shape[0]
-    # One offer per provider and start: the best visit type/location variant stands for the rest.
-    rows = _keep_top(rows, table.provider[rows] * (1 << 40) + table.start[rows], 1)
     provider_day = table.provider * (1 << 24) + table.local_day
-    rows = _keep_top(rows, provider_day[rows], per_provider_day)
-    rows = _keep_top(rows, table.local_day[rows], per_day)
-    rows = rows[:limit]
+    provider_start = table.provider * (1 << 40) + table.start
+    # The best visit type/location variant of a provider, start and date stands for the rest.
+    rows = _keep_top(rows, _group_ids(provider_start[rows], table.local_day[rows]), 1)
+    if np.unique(provider_start[rows]).shape[0] == rows.shape[0]:  # groups nest: prune (see above)
+        rows = _keep_top(rows, provider_day[rows], per_provider_day)
+        rows = _keep_top(rows, table.local_day[rows], per_day)
+        rows = rows[:limit]
     return SelectionProblem(
         rows=rows,
         points=points[rows],
         day=table.local_day[rows],
         provider_day=provider_day[rows],
+        provider_start=provider_start[rows],
         limit=limit,
         per_day=per_day,
         per_provider_day=per_provider_day,

@@ -71,9 +71,11 @@ def _percentiles(run: Callable[[], object], repeat: int) -> tuple[float, float]:
     return statistics.median(samples), samples[min(len(samples) - 1, round(0.95 * (len(samples) - 1)))]
 
 
-def measure(providers: int, days: int, grain: int, limit: int, booked: float, repeat: int) -> dict[str, float]:
+def measure(
+    providers: int, days: int, grain: int, limit: int, booked: float, repeat: int, rooms: bool = False
+) -> dict[str, float]:
     """p50/p95 in milliseconds of the engine and the baseline, and the engine's candidate counts."""
-    clinic = synthetic_clinic(providers, days, grain, booked)
+    clinic = synthetic_clinic(providers, days, grain, booked, rooms=rooms)
     request = typical_request(days)
     settings = Settings(limit=limit)
     now = request.start
@@ -101,11 +103,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--limit", type=int, default=20)
     parser.add_argument("--booked", type=float, default=0.8)
     parser.add_argument("--repeat", type=int, default=50)
+    parser.add_argument("--rooms", action="store_true", help="visits also need a free room")
     args = parser.parse_args(argv)
-    row = measure(args.providers, args.days, args.grain, args.limit, args.booked, args.repeat)
+    row = measure(args.providers, args.days, args.grain, args.limit, args.booked, args.repeat, args.rooms)
     print(
         f"typical query: {args.providers} providers, {args.days} days, {args.grain}-minute grid, "
-        f"top {args.limit}, {args.booked:.0%} booked"
+        f"top {args.limit}, {args.booked:.0%} booked{', rooms needed' if args.rooms else ''}"
     )
     print("| measure | engine | sweep baseline | ratio |")
     print("|---|---|---|---|")

@@ -35,3 +35,12 @@ def test_measure_smoke() -> None:
     assert row["candidates"] >= row["after_pruning"] >= row["slots"] > 0
     assert row["engine_p50_ms"] > 0
     assert row["baseline_p50_ms"] > 0
+
+
+def test_startup_smoke() -> None:
+    """The start-up benchmark runs its three commands and reports each."""
+    from benchmarks.startup import startup_times
+
+    row = startup_times(1)
+    assert set(row) == {"python_ms", "import_ms", "cli_demo_ms"}
+    assert all(value > 0 for value in row.values())

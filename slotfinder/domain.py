@@ -23,6 +23,7 @@ __all__ = [
     "Clinic",
     "Location",
     "LocationFilter",
+    "OpenTime",
     "Opening",
     "PatientId",
     "Preference",
@@ -151,6 +152,34 @@ class Opening:
             raise ValueError("end must be later than start on the same local day")
 
 
+@frozen
+class OpenTime:
+    """Bookable time between two instants: a pushed slot, a FHIR free Slot, an iCalendar AVAILABLE.
+
+    ``slot_length`` is the grid step of starts from ``start``; None makes the whole span one slot.
+    ``source`` keeps the identifier it arrived with (a Redox slot ID, a FHIR Slot id, an iCalendar UID).
+    """
+
+    provider_id: str
+    location_id: str
+    start: int
+    end: int = field()
+    slot_length: int | None = field(default=None)
+    visit_types: tuple[str, ...] = field(default=(), converter=_tuple)
+    room: str | None = None
+    source: str | None = None
+
+    @end.validator
+    def _after_start(self, _attribute: attrs.Attribute[int], value: int) -> None:
+        if value <= self.start:
+            raise ValueError("end must be later than start")
+
+    @slot_length.validator
+    def _step(self, _attribute: attrs.Attribute[int | None], value: int | None) -> None:
+        if value is not None and not 0 < value <= MINUTES_PER_DAY:
+            raise ValueError(f"slot_length must be 1..1440 minutes, got {value}")
+
+
 class BusyKind(enum.Enum):
     """Why a stretch of time is not open."""
 
@@ -211,6 +240,7 @@ class Clinic:
     visit_types: tuple[VisitType, ...] = field(converter=_tuple)
     templates: tuple[WeeklyTemplate, ...] = field(default=(), converter=_tuple)
     openings: tuple[Opening, ...] = field(default=(), converter=_tuple)
+    open_times: tuple[OpenTime, ...] = field(default=(), converter=_tuple)
     busy: tuple[Busy, ...] = field(default=(), converter=_tuple)
     default_duration: int = field(default=30, validator=[_positive, _at_most_a_day])
     name: str = "clinic"

@@ -46,7 +46,18 @@ from cattrs.gen import make_dict_structure_fn_from_attrs, make_dict_unstructure_
 
 from slotfinder.calendars import zones
 from slotfinder.calendars.clinic_refs import reference_problems, unknown_zones
-from slotfinder.domain import Busy, BusyKind, Clinic, Location, Opening, PatientId, Provider, VisitType, WeeklyTemplate
+from slotfinder.domain import (
+    Busy,
+    BusyKind,
+    Clinic,
+    Location,
+    Opening,
+    OpenTime,
+    PatientId,
+    Provider,
+    VisitType,
+    WeeklyTemplate,
+)
 from slotfinder.errors import InvalidClinic, Problem, UnknownTimeZone
 
 __all__ = ["check_clinic", "clinic_to_dict", "demo_clinic", "load_clinic"]
@@ -316,6 +327,7 @@ _register(
     _constructor(WeeklyTemplate, _template_rules),
     {**_WALL, "weekdays": (_weekdays, lambda days: [_WEEKDAYS[d] for d in sorted(days)])},
 )
+_register(OpenTime, _constructor(OpenTime), {"start": (_instant, _instant_text), "end": (_instant, _instant_text)})
 attrs.resolve_types(_BusySpan)
 _register(
     Busy,

@@ -79,7 +79,12 @@ def reference_problems(raw: Mapping[str, Any]) -> list[Problem]:
     locations = _ids(raw, "locations", "id", "location id", problems)
     codes = _ids(raw, "visit_types", "code", "visit type code", problems)
     rooms = _rooms(raw, problems)
-    for key, codes_key in (("templates", "visit_types"), ("openings", "visit_types"), ("busy", "reserved_for")):
+    for key, codes_key in (
+        ("templates", "visit_types"),
+        ("openings", "visit_types"),
+        ("open_times", "visit_types"),
+        ("busy", "reserved_for"),
+    ):
         for path, item in _objects(raw, key):
             provider, location, room = item.get("provider_id"), item.get("location_id"), item.get("room")
             if providers is not None and isinstance(provider, str) and provider not in providers:

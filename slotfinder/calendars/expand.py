@@ -93,7 +93,11 @@ def expand_blocks(
     providers: Iterable[str] | None = None,
     start_interval: int | None = None,
 ) -> list[Block]:
-    """Every block of the clinic's templates and openings on local dates ``first``..``last``."""
+    """Every block of the clinic's templates, openings and open times on local dates ``first``..``last``.
+
+    Open times are kept when they touch the UTC days ``first``..``last`` (the margin of ``local_dates``
+    covers any zone).
+    """
     zone_of = {loc.id: loc.time_zone for loc in clinic.locations}
     wanted = None if providers is None else set(providers)
     blocks: list[Block] = []
@@ -105,6 +109,26 @@ def expand_blocks(
             block = _block(opening, zone_of[opening.location_id], opening.date, start_interval)
             if block is not None:
                 blocks.append(block)
+    span_first, span_last = zones.instant_of("UTC", first, 0), zones.instant_of("UTC", last, 1440)
+    for open_time in clinic.open_times:
+        if (
+            (wanted is None or open_time.provider_id in wanted)
+            and span_first < open_time.end
+            and open_time.start < span_last
+        ):
+            date, _ = zones.local_of(zone_of[open_time.location_id], open_time.start)
+            blocks.append(
+                Block(
+                    provider_id=open_time.provider_id,
+                    location_id=open_time.location_id,
+                    start=open_time.start,
+                    end=open_time.end,
+                    step=start_interval or open_time.slot_length or open_time.end - open_time.start,
+                    visit_types=open_time.visit_types,
+                    room=open_time.room,
+                    date=date,
+                )
+            )
     blocks.sort(key=lambda b: (b.provider_id, b.location_id, b.start, b.end, b.visit_types, b.room or ""))
     return blocks
 

@@ -200,7 +200,7 @@ class PatientId:
 
 @frozen
 class Busy:
-    """Busy time between two instants, occupying a provider, a room, a whole location or a patient.
+    """Busy time between two instants, occupying a provider, a room, a whole location, equipment or a patient.
 
     A BLOCK with ``reserved_for`` visit-type codes is open to those types and busy for the rest;
     with ``release_before`` minutes it opens to every type that long before its start.
@@ -216,6 +216,7 @@ class Busy:
     patients: tuple[PatientId, ...] = field(default=(), converter=_tuple)
     reserved_for: tuple[str, ...] = field(default=(), converter=_tuple)
     release_before: int | None = None
+    equipment: str | None = None  # an equipment code it occupies (recorded; no visit type needs equipment yet)
 
     @end.validator
     def _after_start(self, _attribute: attrs.Attribute[int], value: int) -> None:

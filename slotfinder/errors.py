@@ -6,6 +6,7 @@ Every error a caller can provoke with bad input derives from :class:`SlotfinderE
     ├── InvalidRequest        a request field is missing or malformed (every problem, with its JSON path)
     │   └── WindowTooLarge    the search window exceeds the maximum horizon
     ├── InvalidClinic         a clinic file or clinic object breaks a rule (every problem, with its path)
+    ├── InvalidMessage        a Redox scheduling event (New, Cancel, PushSlots, ...) is malformed
     └── UnknownTimeZone       a location names a time zone the tz database does not know
 
 Messages name the path and the rule broken; they never repeat a value the caller sent, so no
@@ -20,6 +21,7 @@ import attrs
 
 __all__ = [
     "InvalidClinic",
+    "InvalidMessage",
     "InvalidRequest",
     "Problem",
     "SlotfinderError",
@@ -76,6 +78,12 @@ class InvalidClinic(_ProblemsError):
     """The clinic's calendars are malformed or inconsistent."""
 
     what = "clinic"
+
+
+class InvalidMessage(_ProblemsError):
+    """A scheduling event message cannot be applied as it stands (a missing VisitNumber, a bad date)."""
+
+    what = "message"
 
 
 class UnknownTimeZone(SlotfinderError):

@@ -228,8 +228,8 @@ def _busy_rules(b: Any) -> Iterator[tuple[str | None, str]]:
         yield "release_before", "must not be negative"
     if b.room is not None and b.location_id is None:
         yield "room", "needs location_id: room names belong to a location"
-    if b.provider_id is None and b.location_id is None and not b.patients:
-        yield None, "must occupy something: provider_id, location_id (with or without room) or patients"
+    if b.provider_id is None and b.location_id is None and not b.patients and b.equipment is None:
+        yield None, "must occupy something: provider_id, location_id (with or without room), equipment or patients"
 
 
 def _build_busy(**values: Any) -> Busy:

@@ -1,0 +1,1 @@
+"""Calendars kept current: scheduling events applied by visit number, in an SQLite calendar store."""

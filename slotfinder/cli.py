@@ -28,11 +28,23 @@ def _parser() -> argparse.ArgumentParser:
     _search_options(find)
     demo = commands.add_parser("demo", help="answer the bundled example request against the demo clinic")
     _search_options(demo)
+    imports = commands.add_parser("import", help="load calendars into a store: clinic JSON (more formats follow)")
+    imports.add_argument("--db", required=True, help="SQLite calendar store (created when missing)")
+    imports.add_argument("sources", nargs="+", help="clinic JSON file(s)")
+    ingest = commands.add_parser("ingest", help="apply Redox scheduling messages to a store")
+    ingest.add_argument("--db", required=True, help="SQLite calendar store")
+    ingest.add_argument("messages", nargs="+", help="message files: one message, or a JSON array of messages")
+    reconcile = commands.add_parser("reconcile", help="compare a Redox BookedResponse with a store")
+    reconcile.add_argument("--db", required=True, help="SQLite calendar store")
+    reconcile.add_argument("booked", help="BookedResponse JSON file")
+    reconcile.add_argument("--start", help="window start, ISO 8601 with offset (default: the earliest visit)")
+    reconcile.add_argument("--end", help="window end, ISO 8601 with offset (default: after the latest visit)")
     return parser
 
 
 def _search_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--clinic", help="clinic JSON file (default: the bundled demo clinic)")
+    parser.add_argument("--db", help="search the calendars of this SQLite store instead of a clinic file")
     parser.add_argument("--now", help="the current instant, ISO 8601 with offset (default: Meta.EventDateTime)")
     parser.add_argument("--limit", type=int, help="how many slots (top K, default 10)")
     parser.add_argument("--per-day", type=int, help="at most this many slots on one local date (default 3)")
@@ -67,6 +79,11 @@ def _run(args: argparse.Namespace) -> int:
     else:
         message = _read_json(args.request)
     clinic = load_clinic(args.clinic) if args.clinic else None
+    if args.db:
+        from slotfinder.store.sqlite import CalendarStore
+
+        with CalendarStore(_existing(args.db)) as store:
+            clinic = store.snapshot()
     now = None
     if args.now is not None:
         try:
@@ -106,11 +123,77 @@ def _explain(result: Any) -> None:
         err.write(f"alternative: {slot.slot_id}\n")
 
 
+def _existing(path: str) -> str:
+    if not Path(path).exists():
+        raise _InputError(f"{path}: no such store (create it with slotfinder import)")
+    return path
+
+
+def _messages(path: str) -> list[str]:
+    """The messages of a file, each as verbatim text where the file holds one."""
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        raise _InputError(f"{path}: cannot read ({error.strerror})") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        return [text]  # logged verbatim and rejected by the store, not lost here
+    return [json.dumps(m) for m in data] if isinstance(data, list) else [text]
+
+
+def _import(args: argparse.Namespace) -> int:
+    from slotfinder.store.sqlite import CalendarStore
+
+    with CalendarStore(args.db) as store:
+        for source in args.sources:
+            done = store.load_clinic(_read_json(source))
+            sys.stdout.write(f"{source}: clinic loaded (log {done.seq})\n")
+    return 0
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    from slotfinder.store.sqlite import CalendarStore
+
+    rejected = 0
+    with CalendarStore(_existing(args.db)) as store:
+        for path in args.messages:
+            for n, text in enumerate(_messages(path)):
+                done = store.ingest(text)
+                rejected += not done.applied
+                state = "applied" if done.applied else "rejected"
+                sys.stdout.write(f"{path}[{n}]: {state} (log {done.seq})\n")
+                for anomaly in done.anomalies:
+                    sys.stdout.write(f"  {anomaly}\n")
+    return BAD_INPUT if rejected else 0
+
+
+def _reconcile(args: argparse.Namespace) -> int:
+    from slotfinder.redox.values import parse_instant
+    from slotfinder.store.reconcile import reconcile_booked
+    from slotfinder.store.sqlite import CalendarStore
+
+    message = _read_json(args.booked)
+    visits = message.get("Visits") if isinstance(message, dict) else None
+    starts = [parse_instant(v["VisitDateTime"]) for v in visits or [] if isinstance(v, dict) and v.get("VisitDateTime")]
+    try:
+        first = parse_instant(args.start) if args.start else min(starts, default=0)
+        last = parse_instant(args.end) if args.end else max(starts, default=0) + 1
+    except ValueError as error:
+        raise _InputError(f"--start/--end: {error}") from None
+    with CalendarStore(_existing(args.db)) as store:
+        found = reconcile_booked(message, store.snapshot(), (first, last))
+    sys.stdout.write(json.dumps([{"VisitNumber": d.visit_number, "Difference": d.what} for d in found], indent=2))
+    sys.stdout.write("\n")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``slotfinder`` command."""
     args = _parser().parse_args(argv)
+    commands = {"import": _import, "ingest": _ingest, "reconcile": _reconcile}
     try:
-        return _run(args)
+        return commands.get(args.command, _run)(args)
     except (SlotfinderError, _InputError) as error:
         sys.stderr.write(f"slotfinder: {error}\n")
         return BAD_INPUT

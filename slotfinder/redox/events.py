@@ -175,8 +175,10 @@ def parse_event(message: Any) -> VisitEvent | SlotsPushed:
         reader.problems.append(Problem("$.Meta.EventType", rule))
     if reader.problems:
         raise InvalidMessage(reader.problems)
-    event = _slots_pushed(reader, message) if event_type == "PushSlots" else _visit_event(
-        reader, EventKind(event_type), message
+    event = (
+        _slots_pushed(reader, message)
+        if event_type == "PushSlots"
+        else _visit_event(reader, EventKind(event_type), message)
     )
     if reader.problems:
         raise InvalidMessage(reader.problems)

@@ -277,4 +277,3 @@ def materialise(state: StoreState) -> Clinic:
         busy += appointment_busy(state.appointments[number])
     open_times, pushed_busy = pushed_items(state.pushed)
     return attrs.evolve(clinic, busy=busy + pushed_busy, open_times=clinic.open_times + tuple(open_times))
-

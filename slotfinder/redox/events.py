@@ -6,6 +6,7 @@ never repeated (messages carry patients).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -68,7 +69,12 @@ class _Reader:
             if required:
                 self.problems.append(Problem(f"{path}.{key}", "is required"))
             return None
-        if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+            or value != int(value)
+        ):
             self.problems.append(Problem(f"{path}.{key}", "must be a whole number of minutes"))
             return None
         if not 0 < value <= 1440:
@@ -167,12 +173,14 @@ def parse_event(message: Any) -> VisitEvent | SlotsPushed:
     if not isinstance(message, Mapping):
         raise InvalidMessage([Problem("$", "must be a JSON object")])
     meta = reader.object(message.get("Meta"), "$.Meta", required=True)
-    if meta and meta.get("DataModel") != "Scheduling":
-        reader.problems.append(Problem("$.Meta.DataModel", "must be Scheduling"))
     event_type = meta.get("EventType")
-    if meta and event_type not in EVENT_TYPES:
-        rule = "is required" if event_type is None else f"must be one of {', '.join(sorted(EVENT_TYPES))}"
-        reader.problems.append(Problem("$.Meta.EventType", rule))
+    if isinstance(message.get("Meta"), Mapping):
+        if meta.get("DataModel") != "Scheduling":
+            rule = "is required" if meta.get("DataModel") is None else "must be Scheduling"
+            reader.problems.append(Problem("$.Meta.DataModel", rule))
+        if not isinstance(event_type, str) or event_type not in EVENT_TYPES:
+            rule = "is required" if event_type is None else f"must be one of {', '.join(sorted(EVENT_TYPES))}"
+            reader.problems.append(Problem("$.Meta.EventType", rule))
     if reader.problems:
         raise InvalidMessage(reader.problems)
     event = (

@@ -5,7 +5,8 @@ commute: any interleaving that keeps each visit's own order gives the same state
 
 * New: the visit is booked (with a patient: a booking; without: a block). A New for a visit already
   cancelled (its Cancel came first) keeps it cancelled; a New for a booked visit replaces it.
-* Reschedule: the old visit (``OldVisitNumber``, else the same number) is freed; the new one is booked.
+* Reschedule: the old visit (``OldVisitNumber``, else the same number) is freed; the new one is booked
+  (unless it is already cancelled: a cancelled visit number is never booked again).
 * Modification: replaces the visit; an unknown visit is booked as given.
 * Cancel: frees the visit; an unknown visit is remembered as cancelled, so its late New stays freed.
 * NoShow: history only (the time stays as it was).
@@ -80,6 +81,8 @@ class ReasonMap:
     def lookup(self, reason: str | None, clinic: Clinic) -> tuple[bool, tuple[str, ...], bool]:
         """(bookable, visit types, whether the Reason was known to the mapping or the clinic)."""
         key = (reason or "").strip().casefold()
+        if not key:  # no Reason says nothing about bookability
+            return False, (), False
         for name, codes in self.reasons.items():
             if name.strip().casefold() == key:
                 return codes is not None, codes or (), True
@@ -137,7 +140,11 @@ def _new_or_modified(current: Appointment | None, event: VisitEvent, clinic: Cli
     if current.status in (CANCELLED, RESCHEDULED):
         anomalies.append(f"visit {number}: {event.kind.value} after the visit was {current.status} (stays freed)")
         return {number: attrs.evolve(booked, status=current.status, no_show=current.no_show)}, anomalies
-    if event.kind is EventKind.NEW and current.status == BOOKED and current != booked:
+    if (
+        event.kind is EventKind.NEW
+        and current.status == BOOKED
+        and current != attrs.evolve(booked, no_show=current.no_show)
+    ):
         anomalies.append(f"visit {number}: New for a visit already booked (applied as a Modification)")
     return {number: attrs.evolve(booked, no_show=current.no_show)}, anomalies
 
@@ -163,9 +170,14 @@ def _rescheduled(known: Mapping[str, Appointment | None], event: VisitEvent, cli
     current = known.get(number)
     old_number = event.old_visit_number or number
     if old_number == number:
+        booked = _booked(event, number, clinic, anomalies)
         if current is None:
             anomalies.append(f"visit {number}: Reschedule of an unknown visit (booked as given)")
-        return {number: _booked(event, number, clinic, anomalies)}, anomalies
+            return {number: booked}, anomalies
+        if current.status in (CANCELLED, RESCHEDULED):
+            anomalies.append(f"visit {number}: Reschedule after the visit was {current.status} (stays freed)")
+        status = current.status if current.status in (CANCELLED, RESCHEDULED) else BOOKED
+        return {number: attrs.evolve(booked, status=status, no_show=current.no_show)}, anomalies
     old = known.get(old_number)
     if old is None:
         anomalies.append(f"visit {old_number}: rescheduled but unknown (recorded as rescheduled)")
@@ -262,7 +274,7 @@ def apply_push(
         for slot in slots:
             bookable, types, known_reason = reasons.lookup(slot.reason, clinic)
             if not known_reason:
-                anomalies.append(f"pushed slot {slot.slot_id or '?'}: Reason not mapped (treated as not bookable)")
+                anomalies.append(f"pushed slot {slot.slot_id or '?'}: Reason missing or not mapped (not bookable)")
             room = slot.location.room if slot.location else None
             kept.append(
                 PushedEntry(provider_id, location_id, slot.start, slot.start + slot.duration, bookable, types,

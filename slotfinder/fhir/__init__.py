@@ -1,0 +1,14 @@
+"""FHIR R4 calendars: read a Bundle of ``Schedule`` + ``Slot``, write free ``Slot``s (see ``docs/fhir.md``).
+
+>>> items = read_fhir_bundle(bundle, clinic)         # open time, busy time, what was skipped
+>>> clinic = items.add_to(clinic)                    # the engine then honours the Slots
+>>> write_slots_bundle(result)                       # a search's ranked slots as a searchset Bundle
+>>> write_clinic_bundle(clinic, first, last)         # a clinic's calendars as a collection Bundle
+
+The runtime code reads and writes plain ``dict``s; no FHIR model library is imported.
+"""
+
+from slotfinder.fhir.read import FhirItems, read_fhir_bundle
+from slotfinder.fhir.write import write_clinic_bundle, write_slots_bundle
+
+__all__ = ["FhirItems", "read_fhir_bundle", "write_clinic_bundle", "write_slots_bundle"]

@@ -51,6 +51,9 @@ def _search_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--per-provider-day", type=int, help="at most this many per provider and date (default 2)")
     parser.add_argument("--hard-preferences", action="store_true", help="preferences filter instead of ranking")
     parser.add_argument("--explain", action="store_true", help="also print score breakdowns and notes to stderr")
+    parser.add_argument(
+        "--output", choices=("redox", "fhir"), default="redox", help="AvailableSlotsResponse, or a FHIR R4 Bundle"
+    )
 
 
 def _read_json(path: str) -> Any:
@@ -101,7 +104,12 @@ def _run(args: argparse.Namespace) -> int:
     except ValueError as error:
         raise _InputError(f"invalid option: {error}") from None
     result = find_slots_redox(message, clinic, settings, now)
-    sys.stdout.write(result.to_json())
+    if args.output == "fhir":
+        from slotfinder.fhir import write_slots_bundle
+
+        sys.stdout.write(json.dumps(write_slots_bundle(result), indent=2) + "\n")
+    else:
+        sys.stdout.write(result.to_json())
     if args.explain:
         _explain(result)
     return 0

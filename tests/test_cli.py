@@ -104,3 +104,18 @@ def test_bad_clinic_file(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "$.visit_types[0]" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_find_output_fhir_is_valid_r4() -> None:
+    """--output fhir prints the offered slots as a FHIR R4 Bundle of free Slots and their Schedules."""
+    from tests.fhir.test_fhir import assert_valid_r4
+
+    done = run("demo", "--limit", "3", "--output", "fhir")
+    assert done.returncode == 0, done.stderr
+    bundle = json.loads(done.stdout)
+    assert_valid_r4(bundle)
+    slots = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Slot"]
+    assert [s["start"] for s in slots] == [
+        s["DateTime"] for s in json.loads(run("demo", "--limit", "3").stdout)["AvailableSlots"]
+    ]
+    assert {s["status"] for s in slots} == {"free"}

@@ -74,6 +74,7 @@ X_VISIT_NUMBER: Final = "X-SLOTFINDER-VISIT-NUMBER"  # VEVENT: the visit number 
 
 # Marks each parsed component with its path, so an expanded instance (a copy) knows where it came from.
 _REF: Final = "X-SLOTFINDER-INTERNAL-REF"
+_COPY: Final = "\x00"  # joins a duplicated UID to the number that tells its copies apart
 _FAR: Final = 1 << 62  # an instant beyond any calendar: the open end of an unbounded VAVAILABILITY
 _KINDS: Final = {"booking": BusyKind.BOOKING, "hold": BusyKind.HOLD, "block": BusyKind.BLOCK}
 _KINDS_PROVIDER: Final = {**_KINDS, "out_of_office": BusyKind.OUT_OF_OFFICE}
@@ -92,6 +93,26 @@ _READ_PROPERTIES: Final = {
     "PRIORITY": "is not an integer 0..9",
     "SEQUENCE": "is not an integer",
 }
+_ONCE: Final = (  # properties RFC 5545/7953 allow at most once in a component, that the reader uses
+    "DTSTART",
+    "DTEND",
+    "DURATION",
+    "RECURRENCE-ID",
+    "UID",
+    "STATUS",
+    "TRANSP",
+    "SEQUENCE",
+    "PRIORITY",
+    "LOCATION",
+    "BUSYTYPE",
+    X_KIND,
+    X_LOCATION,
+    X_ROOM,
+    X_SLOT_LENGTH,
+    X_RELEASE_BEFORE,
+    X_VISIT_NUMBER,
+    "X-MICROSOFT-CDO-BUSYSTATUS",
+)
 _MAP_KEYS: Final = frozenset({"file", "provider_id", "room", "location_id"})
 
 
@@ -364,6 +385,9 @@ def _parse(data: bytes | str, name: str) -> icalendar.Component:
         line, rule = _bad_line(text)
         raise InvalidClinic([Problem(name if line is None else f"{name}:line {line}", rule)]) from None
     if len(components) != 1 or components[0].name != "VCALENDAR":
+        line, rule = _bad_line(text)
+        if line is not None:
+            raise InvalidClinic([Problem(f"{name}:line {line}", rule)])
         raise InvalidClinic([Problem(name, "must hold exactly one VCALENDAR (BEGIN:VCALENDAR ... END:VCALENDAR)")])
     return components[0]
 
@@ -377,11 +401,12 @@ def _bad_line(text: str) -> tuple[int | None, str]:
     for number, line in _logical_lines(text):
         if not _CONTENT_LINE.match(line):
             return number, "is not an iCalendar content line (NAME;PARAMS:VALUE)"
-        try:
-            icalendar.Component.from_ical(f"BEGIN:X-LINE\r\n{line}\r\nEND:X-LINE\r\n".encode())
-        except ValueError:
-            return number, "is not an iCalendar content line (NAME;PARAMS:VALUE)"
         head, _, value = line.partition(":")
+        if head.upper() not in ("BEGIN", "END"):
+            try:
+                icalendar.Component.from_ical(f"BEGIN:X-LINE\r\n{line}\r\nEND:X-LINE\r\n".encode())
+            except ValueError:
+                return number, "is not an iCalendar content line (NAME;PARAMS:VALUE)"
         if head.upper() == "BEGIN":
             stack.append(value.strip().upper())
         elif head.upper() == "END" and (not stack or stack.pop() != value.strip().upper()):
@@ -407,13 +432,13 @@ def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
 
 
 def _warning_notes(name: str, caught: Iterable[warnings.WarningMessage]) -> tuple[str, ...]:
-    """icalendar's warnings as notes (by category, never its message: it may quote the file); others re-raised."""
+    """Parser and expander warnings as notes (by category only: a message may quote the file); others go on."""
     notes = []
     for warning in caught:
         if warning.category.__name__ == "GloballyUniqueTZIDGuessed":
             notes.append(f"{name}: a vendor-prefixed TZID was read as the IANA zone at its end (icalendar's guess)")
-        elif "icalendar" in warning.filename or "recurring_ical_events" in warning.filename:
-            notes.append(f"{name}: icalendar warned ({warning.category.__name__})")
+        elif any(part in warning.filename for part in ("icalendar", "recurring_ical_events", "dateutil")):
+            notes.append(f"{name}: the iCalendar parser or expander warned ({warning.category.__name__})")
         else:
             warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
     return tuple(dict.fromkeys(notes))
@@ -447,6 +472,12 @@ def _texts(component: icalendar.Component, prop: str) -> list[str]:
     for item in value if isinstance(value, list) else [value]:
         out += [part.strip() for part in str(item).split(",") if part.strip()]
     return out
+
+
+def _uid(component: icalendar.Component) -> str | None:
+    """The UID as the file gives it (a duplicate's distinguishing suffix removed)."""
+    uid = _text(component, "UID")
+    return None if uid is None else uid.split(_COPY)[0]
 
 
 def _categories(component: icalendar.Component) -> list[str]:
@@ -535,6 +566,7 @@ class _Reader:
         self.kept: Counter[str] = Counter()
         self.accounted: set[str] = set()  # components a skip reason already covers
         self.components: dict[str, icalendar.Component] = {}
+        self.timezones = [c for c in calendar.subcomponents if c.name == "VTIMEZONE"]
 
     # -- driver
 
@@ -542,6 +574,8 @@ class _Reader:
         events: list[tuple[str, icalendar.Component]] = []
         availabilities: list[tuple[str, icalendar.Component, list[tuple[str, icalendar.Component]]]] = []
         others: Counter[str] = Counter()
+        if str(_get(self.calendar, "CALSCALE", "GREGORIAN")).upper() != "GREGORIAN":
+            raise InvalidClinic([Problem(f"{self.name}:VCALENDAR.CALSCALE", "must be GREGORIAN")])
         for component in self.calendar.subcomponents:
             if component.name == "VEVENT":
                 path = f"{self.name}:VEVENT[{len(events)}]"
@@ -555,18 +589,24 @@ class _Reader:
                     children.append((f"{path}.AVAILABLE[{k}]", child))
                     self._mark(child, f"{path}.AVAILABLE[{k}]")
                 availabilities.append((path, component, children))
-            elif component.name != "VTIMEZONE":
+            elif component.name == "VTIMEZONE":
+                if any(c.name not in ("STANDARD", "DAYLIGHT") for c in component.subcomponents):
+                    path = f"{self.name}:VTIMEZONE"
+                    self.problems.append(Problem(path, "may hold STANDARD and DAYLIGHT only (an END line is missing?)"))
+            else:
                 others[str(component.name)] += 1
         for path, event in events:
             self._check(event, path, available=False)
         for _, _, children in availabilities:
             for path, child in children:
                 self._check(child, path, available=True)
-        self._check_duplicate_uids([e for _, e in events])
         if self.problems:
             raise InvalidClinic(self.problems)
+        self._check_duplicate_uids([e for _, e in events])
+        for _, _, children in availabilities:
+            self._check_duplicate_uids([c for _, c in children])
 
-        occurrences = self._expand(self.calendar, [e for _, e in events], "VEVENT")
+        occurrences = self._expand([e for _, e in events], "VEVENT")
         busy = [b for occurrence in occurrences if (b := self._busy(occurrence)) is not None]
         open_times = self._availability(availabilities)
         if self.problems:
@@ -596,7 +636,19 @@ class _Reader:
     # -- checks before expansion
 
     def _check(self, component: icalendar.Component, path: str, *, available: bool, bounds: bool = False) -> None:
+        repeated = [
+            Problem(f"{path}.{prop}", "must appear once") for prop in _ONCE if isinstance(_get(component, prop), list)
+        ]
+        if repeated:
+            self.problems += repeated
+            return
         problems: list[Problem] = []
+        allowed_inside = () if available or bounds else ("VALARM",)
+        if bounds:
+            allowed_inside = ("AVAILABLE",)
+        if any(c.name not in allowed_inside for c in component.subcomponents):
+            inside = ", ".join(allowed_inside) or "no component"
+            problems.append(Problem(path, f"may hold {inside} inside (an END line is missing or misplaced?)"))
         broken = {prop for prop, _ in component.errors if prop is not None}
         for prop in sorted(broken & _READ_PROPERTIES.keys()):
             problems.append(Problem(f"{path}.{prop}", _READ_PROPERTIES[prop]))
@@ -639,7 +691,12 @@ class _Reader:
             end = _get(component, "DTEND").dt
             if isinstance(begin, dt.datetime) != isinstance(end, dt.datetime):
                 return [Problem(f"{path}.DTEND", "must be a DATE when DTSTART is one, a DATE-TIME when it is one")]
-            if self._instant(end, up=True) < self._instant(begin):
+            # On one clock, compared as the file writes them (the DST policy may still leave no time).
+            if _same_clock(begin, end):
+                backwards = _wall_length(begin, end) < dt.timedelta(0)
+            else:
+                backwards = self._instant(end, up=True) < self._instant(begin)
+            if backwards:
                 return [Problem(f"{path}.DTEND", "must not be before DTSTART")]
         return []
 
@@ -691,13 +748,14 @@ class _Reader:
             )
         return problems
 
-    def _check_duplicate_uids(self, events: Sequence[icalendar.Component]) -> None:
-        """Same UID (and RECURRENCE-ID) twice: the expander would keep one silently.
+    def _check_duplicate_uids(self, members: Sequence[icalendar.Component]) -> None:
+        """Same UID (and RECURRENCE-ID) twice among VEVENTs, or AVAILABLEs of one VAVAILABILITY.
 
-        A higher SEQUENCE is an update and replaces the others; with equal SEQUENCE both are read.
+        The expander would keep one silently. A higher SEQUENCE is an update and replaces the others;
+        with equal SEQUENCE every copy is read (busy time is never dropped on a guess).
         """
         groups: dict[tuple[str, str], list[icalendar.Component]] = defaultdict(list)
-        for event in events:
+        for event in members:
             uid = _text(event, "UID")
             if uid is not None:
                 recurrence = _get(event, "RECURRENCE-ID")
@@ -715,32 +773,39 @@ class _Reader:
             if recurrence:
                 continue  # two overrides of one instance: the expander keeps one; rare enough to leave to it
             for n, e in enumerate(same[1:], start=1):
-                e["UID"] = f"{uid}\x00{n}"  # read every copy: busy time is never dropped on a guess
-                self.notes[f"{e[_REF]}: same UID as another VEVENT without RECURRENCE-ID; both are read"] = None
+                e["UID"] = f"{uid}{_COPY}{n}"  # told apart for the expander; _uid() gives the file's UID back
+                self.notes[f"{e[_REF]}: same UID as another {e.name} without RECURRENCE-ID; both are read"] = None
 
     # -- expansion
 
-    def _expand(
-        self, container: icalendar.Component, members: Sequence[icalendar.Component], kind: str
-    ) -> list[icalendar.Component]:
+    def _expand(self, members: Sequence[icalendar.Component], kind: str) -> list[icalendar.Component]:
+        """Every instance of ``members`` (VEVENTs, or the AVAILABLEs of one VAVAILABILITY) near the window."""
         low = dt.datetime.combine(self.first - dt.timedelta(days=2), dt.time())
         high = dt.datetime.combine(self.last + dt.timedelta(days=3), dt.time())
         selector: Any = kind if kind == "VEVENT" else _AvailableAdapter
+
+        def expand(series: Sequence[icalendar.Component]) -> list[icalendar.Component]:
+            # Only the checked components go in (the expander would also walk into nested ones).
+            # CalendarQuery, not recurring_ical_events.of(): of() first moves UTC times into the zone of a
+            # non-standard X-WR-TIMEZONE, and a UTC time in a repeated hour would lose which of the two it was.
+            container = icalendar.Calendar()
+            for member in (*self.timezones, *series):
+                container.add_component(member)
+            found = recurring_ical_events.CalendarQuery(container, components=[selector]).between(low, high)
+            return [o for o in found if _REF in o]  # never anything unchecked (refused above; here for safety)
+
         try:
-            return list(recurring_ical_events.of(container, components=[selector]).between(low, high))
+            return expand(members)
         except _EXPANSION_ERRORS:
             pass
         # Find the series that breaks the expansion, to name it.
         by_uid: dict[str, list[icalendar.Component]] = defaultdict(list)
         for member in members:
-            by_uid[str(member.get("UID", member[_REF]))].append(member)
+            by_uid[str(_uid(member) or member[_REF])].append(member)
         found: list[icalendar.Component] = []
         for series in by_uid.values():
-            single = icalendar.Calendar()
-            for member in (*self.calendar.walk("VTIMEZONE"), *series):
-                single.add_component(member)
             try:
-                found += recurring_ical_events.of(single, components=[selector]).between(low, high)
+                found += expand(series)
             except _EXPANSION_ERRORS:
                 self.problems.append(
                     Problem(
@@ -760,8 +825,8 @@ class _Reader:
             return zones.instant_of(local_zone, value.date(), value.hour * 60 + value.minute + extra)
         name = _iana(tzinfo)
         if name is None or value.fold:
-            # A fixed offset, or a time the expander converted from UTC (fold=1 marks the second of a
-            # repeated hour): the instant is exact.
+            # A fixed offset, or fold=1 (the second of a repeated hour, which only a conversion from an
+            # instant produces, never a wall time in the file): the instant is exact.
             seconds = (value - zones.EPOCH).total_seconds()
             return int(seconds // 60) + (1 if up and seconds % 60 else 0)
         return zones.instant_of(name, value.date(), value.hour * 60 + value.minute + extra)
@@ -859,10 +924,9 @@ class _Reader:
         )
 
     def _visit_number(self, occurrence: icalendar.Component) -> str | None:
-        number = _text(occurrence, X_VISIT_NUMBER) or _text(occurrence, "UID")
+        number = _text(occurrence, X_VISIT_NUMBER) or _uid(occurrence)
         if number is None:
             return None
-        number = number.split("\x00")[0]
         original = self.components[str(occurrence[_REF])]
         if not any(p in original for p in ("RRULE", "RDATE", "RECURRENCE-ID")):
             return number
@@ -918,11 +982,11 @@ class _Reader:
             priority = int(_get(container, "PRIORITY", 0))
             ranges.append((low, high, priority or 10))  # RFC 7953: 1 is the highest, 0 (undefined) the lowest
         opened: list[OpenTime] = []
-        for (path, container, children), (low, high, rank) in zip(availabilities, ranges, strict=True):
+        for (path, _container, children), (low, high, rank) in zip(availabilities, ranges, strict=True):
             # Time of a higher-priority VAVAILABILITY belongs to it alone.
             masked = merge((lo, hi) for lo, hi, r in ranges if r < rank)
             allowed = subtract([(low, high)], masked) if low < high else []
-            occurrences = self._expand(container, [c for _, c in children], "AVAILABLE")
+            occurrences = self._expand([c for _, c in children], "AVAILABLE")
             for occurrence in occurrences:
                 opened += self._open_times(occurrence, allowed)
             if not children:
@@ -968,7 +1032,7 @@ class _Reader:
                         slot_length=step,
                         visit_types=visit_types,
                         room=_text(occurrence, X_ROOM),
-                        source=_text(occurrence, "UID"),
+                        source=_uid(occurrence),
                     )
                 )
         if not made and not pieces:
@@ -1017,6 +1081,13 @@ def _wall_length(begin: dt.date | dt.datetime, end: dt.date | dt.datetime) -> dt
     if isinstance(begin, dt.datetime) or isinstance(end, dt.datetime):
         return dt.timedelta(-1)
     return end - begin
+
+
+def _same_clock(begin: dt.date | dt.datetime, end: dt.date | dt.datetime) -> bool:
+    """Both dates, both floating, or both in one zone: compared as wall times."""
+    if not (isinstance(begin, dt.datetime) and isinstance(end, dt.datetime)):
+        return True
+    return begin.tzinfo is end.tzinfo or (begin.tzinfo is not None and begin.tzinfo == end.tzinfo)
 
 
 def _place(text: str) -> str:

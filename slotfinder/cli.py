@@ -6,6 +6,7 @@ Bad input exits with status 2 and one line naming the field and the rule; never 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 from collections.abc import Sequence
@@ -28,9 +29,12 @@ def _parser() -> argparse.ArgumentParser:
     _search_options(find)
     demo = commands.add_parser("demo", help="answer the bundled example request against the demo clinic")
     _search_options(demo)
-    imports = commands.add_parser("import", help="load calendars into a store: clinic JSON (more formats follow)")
+    imports = commands.add_parser("import", help="load calendars into a store: clinic JSON, FHIR bundle, .ics")
     imports.add_argument("--db", required=True, help="SQLite calendar store (created when missing)")
-    imports.add_argument("sources", nargs="+", help="clinic JSON file(s)")
+    imports.add_argument("sources", nargs="+", help="clinic JSON, FHIR R4 Bundle JSON, .ics files, or a calendar map")
+    imports.add_argument("--map", help="calendar map JSON: which provider or room and location each .ics is")
+    imports.add_argument("--from", dest="first", help="first local date of .ics expansion (default: 30 days ago)")
+    imports.add_argument("--to", dest="last", help="last local date of .ics expansion (default: a year after --from)")
     ingest = commands.add_parser("ingest", help="apply Redox scheduling messages to a store")
     ingest.add_argument("--db", required=True, help="SQLite calendar store")
     ingest.add_argument("messages", nargs="+", help="message files: one message, or a JSON array of messages")
@@ -150,13 +154,45 @@ def _messages(path: str) -> list[str]:
     return [json.dumps(m) for m in data] if isinstance(data, list) else [text]
 
 
+def _dates(args: argparse.Namespace) -> tuple[dt.date, dt.date]:
+    try:
+        first = dt.date.fromisoformat(args.first) if args.first else dt.datetime.now(dt.UTC).date() - dt.timedelta(30)
+        last = dt.date.fromisoformat(args.last) if args.last else first + dt.timedelta(days=366)
+    except ValueError:
+        raise _InputError("--from/--to: must be dates YYYY-MM-DD") from None
+    if last < first:
+        raise _InputError("--to: must not be before --from")
+    return first, last
+
+
 def _import(args: argparse.Namespace) -> int:
+    from slotfinder.calendars.ical import declared_source, load_calendar_map
+    from slotfinder.store.imports import ical_envelope
     from slotfinder.store.sqlite import CalendarStore
 
+    mapped = {p.resolve(): s for p, s in load_calendar_map(args.map)} if args.map else {}
     with CalendarStore(args.db) as store:
-        for source in args.sources:
-            done = store.load_clinic(_read_json(source))
-            sys.stdout.write(f"{source}: clinic loaded (log {done.seq})\n")
+        for path in args.sources:
+            if path.endswith(".ics"):
+                first, last = _dates(args)
+                try:
+                    text = Path(path).read_text(encoding="utf-8")
+                except OSError as error:
+                    raise _InputError(f"{path}: cannot read ({error.strerror})") from None
+                source = mapped.get(Path(path).resolve()) or declared_source(text, Path(path).name)
+                body = ical_envelope(
+                    text, source.name, source.location_id, source.provider_id, source.room, first, last
+                )
+                done = store.import_calendar("ical", body)
+            else:
+                data = _read_json(path)
+                if isinstance(data, dict) and data.get("resourceType") == "Bundle":
+                    done = store.import_calendar("fhir", json.dumps(data))
+                else:
+                    done = store.load_clinic(data)
+            sys.stdout.write(f"{path}: imported (log {done.seq})\n")
+            for note in done.anomalies:
+                sys.stdout.write(f"  {note}\n")
     return 0
 
 

@@ -27,6 +27,7 @@ from slotfinder.domain import Clinic
 from slotfinder.errors import InvalidClinic, InvalidMessage, Problem
 from slotfinder.events import SlotsPushed
 from slotfinder.redox.events import parse_event
+from slotfinder.store.imports import merge_import
 from slotfinder.store.records import dump_appointment, dump_pushed, load_appointment, load_pushed
 from slotfinder.store.state import (
     Appointment,
@@ -45,7 +46,7 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS log(
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     received_at TEXT NOT NULL,
-    kind TEXT NOT NULL,          -- redox | clinic
+    kind TEXT NOT NULL,          -- redox | clinic | fhir | ical
     body TEXT NOT NULL,          -- verbatim
     outcome TEXT NOT NULL        -- applied | rejected
 );
@@ -130,6 +131,22 @@ class CalendarStore:
             seq = self._log(db, "clinic", body, "applied")
             db.execute("INSERT OR REPLACE INTO clinic(id, body) VALUES (1, ?)", (json.dumps(clinic_to_dict(clinic)),))
         return Ingested(seq, True, ())
+
+    def import_calendar(self, kind: str, body: str) -> Ingested:
+        """Merge a FHIR bundle (``kind`` "fhir", its JSON text) or an iCalendar file ("ical", the
+        envelope of ``imports.ical_envelope``) into the store's clinic; logged verbatim.
+
+        Raises InvalidClinic (nothing written) when the calendar cannot be read.
+        """
+        with self._write() as db:
+            clinic = self._clinic(db)
+            if clinic is None:
+                raise InvalidClinic([Problem("$", "no clinic loaded: import a clinic file first")])
+            merged, skipped = merge_import(kind, body, clinic)
+            seq = self._log(db, kind, body, "applied")
+            db.execute("INSERT OR REPLACE INTO clinic(id, body) VALUES (1, ?)", (json.dumps(clinic_to_dict(merged)),))
+            db.executemany("INSERT INTO anomalies(seq, rule) VALUES (?, ?)", [(seq, f"skipped: {s}") for s in skipped])
+        return Ingested(seq, True, tuple(f"skipped: {s}" for s in skipped))
 
     def ingest(self, text: str) -> Ingested:
         """Log one Redox scheduling message verbatim and apply it, in one transaction."""
@@ -231,6 +248,9 @@ class CalendarStore:
                 memory.clinic = load_clinic(json.loads(body))
                 continue
             assert memory.clinic is not None  # a message applies only once a clinic is loaded
+            if kind in ("fhir", "ical"):
+                memory.clinic, _ = merge_import(kind, body, memory.clinic)
+                continue
             event = parse_event(json.loads(body))
             if isinstance(event, SlotsPushed):
                 memory.pushed, _ = apply_push(memory.pushed, event, memory.clinic, self.reasons)

@@ -37,7 +37,10 @@ def _parser() -> argparse.ArgumentParser:
     imports.add_argument("--to", dest="last", help="last local date of .ics expansion (default: a year after --from)")
     ingest = commands.add_parser("ingest", help="apply Redox scheduling messages to a store")
     ingest.add_argument("--db", required=True, help="SQLite calendar store")
-    ingest.add_argument("messages", nargs="+", help="message files: one message, or a JSON array of messages")
+    ingest.add_argument("messages", nargs="*", help="message files: one message, or a JSON array of messages")
+    ingest.add_argument(
+        "--reasons", help='PushSlots Reason mapping JSON, e.g. {"Office Visit": ["210"], "Blocked": null}'
+    )
     reconcile = commands.add_parser("reconcile", help="compare a Redox BookedResponse with a store")
     reconcile.add_argument("--db", required=True, help="SQLite calendar store")
     reconcile.add_argument("booked", help="BookedResponse JSON file")
@@ -201,6 +204,9 @@ def _ingest(args: argparse.Namespace) -> int:
 
     rejected = 0
     with CalendarStore(_existing(args.db)) as store:
+        if args.reasons:
+            store.set_reasons(_read_json(args.reasons))
+            sys.stdout.write(f"{args.reasons}: Reason mapping in force\n")
         for path in args.messages:
             for n, text in enumerate(_messages(path)):
                 done = store.ingest(text)

@@ -46,13 +46,14 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS log(
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     received_at TEXT NOT NULL,
-    kind TEXT NOT NULL,          -- redox | clinic | fhir | ical
+    kind TEXT NOT NULL,          -- redox | clinic | fhir | ical | reasons
     body TEXT NOT NULL,          -- verbatim
     outcome TEXT NOT NULL        -- applied | rejected
 );
 CREATE TRIGGER IF NOT EXISTS log_no_update BEFORE UPDATE ON log BEGIN SELECT RAISE(ABORT, 'log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS log_no_delete BEFORE DELETE ON log BEGIN SELECT RAISE(ABORT, 'log is append-only'); END;
 CREATE TABLE IF NOT EXISTS clinic(id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS reasons(id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS appointments(visit_number TEXT PRIMARY KEY, record TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS pushed(id INTEGER PRIMARY KEY, record TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS anomalies(seq INTEGER NOT NULL, rule TEXT NOT NULL);
@@ -93,9 +94,8 @@ class _Memory:
 class CalendarStore:
     """An SQLite calendar store at ``path`` (created when missing)."""
 
-    def __init__(self, path: str | os.PathLike[str], reasons: ReasonMap | None = None, timeout: float = 30.0) -> None:
+    def __init__(self, path: str | os.PathLike[str], timeout: float = 30.0) -> None:
         self.path = os.fspath(path)
-        self.reasons = reasons or ReasonMap()
         self._db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
@@ -130,6 +130,18 @@ class CalendarStore:
         with self._write() as db:
             seq = self._log(db, "clinic", body, "applied")
             db.execute("INSERT OR REPLACE INTO clinic(id, body) VALUES (1, ?)", (json.dumps(clinic_to_dict(clinic)),))
+        return Ingested(seq, True, ())
+
+    def set_reasons(self, reasons: Mapping[str, Any]) -> Ingested:
+        """Which pushed-slot Reasons are bookable: {"Office Visit": ["210"], "Any": [], "Blocked": null}.
+
+        Logged like a message, so a replay applies each PushSlots with the mapping in force then.
+        """
+        body = json.dumps(dict(reasons), sort_keys=True)
+        _reason_map(body)  # refuse a malformed mapping before anything is written
+        with self._write() as db:
+            seq = self._log(db, "reasons", body, "applied")
+            db.execute("INSERT OR REPLACE INTO reasons(id, body) VALUES (1, ?)", (body,))
         return Ingested(seq, True, ())
 
     def import_calendar(self, kind: str, body: str) -> Ingested:
@@ -184,7 +196,9 @@ class CalendarStore:
     def _apply(self, db: sqlite3.Connection, clinic: Clinic, event: Any) -> list[str]:
         if isinstance(event, SlotsPushed):
             entries = [load_pushed(r) for (r,) in db.execute("SELECT record FROM pushed ORDER BY id")]
-            kept, anomalies = apply_push(entries, event, clinic, self.reasons)
+            row = db.execute("SELECT body FROM reasons WHERE id = 1").fetchone()
+            reasons = _reason_map(row[0]) if row else ReasonMap()
+            kept, anomalies = apply_push(entries, event, clinic, reasons)
             db.execute("DELETE FROM pushed")
             db.executemany("INSERT INTO pushed(record) VALUES (?)", [(dump_pushed(e),) for e in kept])
             return anomalies
@@ -241,8 +255,12 @@ class CalendarStore:
     def replay(self) -> StoreState:
         """The state computed afresh from the log alone."""
         memory = _Memory()
+        reasons = ReasonMap()
         for _, kind, body, outcome in self.log():
             if outcome != "applied":
+                continue
+            if kind == "reasons":
+                reasons = _reason_map(body)
                 continue
             if kind == "clinic":
                 memory.clinic = load_clinic(json.loads(body))
@@ -253,7 +271,7 @@ class CalendarStore:
                 continue
             event = parse_event(json.loads(body))
             if isinstance(event, SlotsPushed):
-                memory.pushed, _ = apply_push(memory.pushed, event, memory.clinic, self.reasons)
+                memory.pushed, _ = apply_push(memory.pushed, event, memory.clinic, reasons)
                 continue
             numbers = {event.visit_number, event.old_visit_number or event.visit_number}
             known = {n: memory.appointments.get(n) or _base(memory.clinic, n) for n in numbers}
@@ -279,6 +297,18 @@ class CalendarStore:
     def integrity(self) -> str:
         """SQLite's own integrity check ('ok' when sound)."""
         return str(self._db.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+def _reason_map(body: str) -> ReasonMap:
+    """A Reason mapping from JSON: each Reason maps to a list of visit-type codes, or null."""
+    data = json.loads(body)
+    problems = [] if isinstance(data, dict) else [Problem("$", "must be an object of Reason -> codes or null")]
+    for key, codes in data.items() if isinstance(data, dict) else []:
+        if codes is not None and not (isinstance(codes, list) and all(isinstance(c, str) for c in codes)):
+            problems.append(Problem(f"$[{json.dumps(key)}]", "must be a list of visit-type codes or null"))
+    if problems:
+        raise InvalidClinic(problems)
+    return ReasonMap({k: None if v is None else tuple(v) for k, v in data.items()})
 
 
 def _base(clinic: Clinic, number: str) -> Appointment | None:

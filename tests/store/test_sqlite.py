@@ -231,3 +231,27 @@ def test_snapshot_reads_while_a_writer_writes(tmp_path: Path) -> None:
     reader.join(timeout=120)
     assert reader.exitcode == 0
     assert queue.get(timeout=5)
+
+
+def test_reason_mapping_is_logged_and_replayed(tmp_path: Path) -> None:
+    """A Reason mapping set in the store decides bookability of pushed slots, now and on replay;
+    without it the example's "Blocked" slot is not bookable and reported as unmapped."""
+    with store_with_demo(tmp_path) as store:
+        unmapped = store.ingest(json.dumps(example("pushslots.json")))
+        assert any("s-2" in a for a in unmapped.anomalies)
+        store.set_reasons({"Blocked": ["210"]})  # this integration really books "Blocked" slots
+        store.ingest(json.dumps(example("pushslots.json")))
+        pushed = {e.slot_id: e.bookable for e in store.state().pushed}
+        assert pushed == {"s-1": True, "s-2": True}
+        assert store.replay() == store.state()
+
+
+def test_malformed_reason_mapping_is_refused(tmp_path: Path) -> None:
+    """A mapping whose values are not code lists or null is refused before anything is written."""
+    from slotfinder.errors import InvalidClinic
+
+    with store_with_demo(tmp_path) as store:
+        count = len(store.log())
+        with pytest.raises(InvalidClinic, match="list of visit-type codes"):
+            store.set_reasons({"Blocked": "210"})
+        assert len(store.log()) == count

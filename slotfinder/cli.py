@@ -41,9 +41,9 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument(
         "--reasons", help='PushSlots Reason mapping JSON, e.g. {"Office Visit": ["210"], "Blocked": null}'
     )
-    reconcile = commands.add_parser("reconcile", help="compare a Redox BookedResponse with a store")
+    reconcile = commands.add_parser("reconcile", help="compare a Redox BookedResponse or FHIR Slot bundle with a store")
     reconcile.add_argument("--db", required=True, help="SQLite calendar store")
-    reconcile.add_argument("booked", help="BookedResponse JSON file")
+    reconcile.add_argument("booked", help="BookedResponse JSON file, or a FHIR R4 Bundle of Slots")
     reconcile.add_argument("--start", help="window start, ISO 8601 with offset (default: the earliest visit)")
     reconcile.add_argument("--end", help="window end, ISO 8601 with offset (default: after the latest visit)")
     return parser
@@ -220,19 +220,26 @@ def _ingest(args: argparse.Namespace) -> int:
 
 def _reconcile(args: argparse.Namespace) -> int:
     from slotfinder.redox.values import parse_instant
-    from slotfinder.store.reconcile import reconcile_booked
+    from slotfinder.store.reconcile import reconcile_booked, reconcile_fhir
     from slotfinder.store.sqlite import CalendarStore
 
     message = _read_json(args.booked)
-    visits = message.get("Visits") if isinstance(message, dict) else None
-    starts = [parse_instant(v["VisitDateTime"]) for v in visits or [] if isinstance(v, dict) and v.get("VisitDateTime")]
+    is_fhir = isinstance(message, dict) and message.get("resourceType") == "Bundle"
+    if is_fhir:
+        items = [e.get("resource", {}) for e in message.get("entry", []) if isinstance(e, dict)]
+        texts = [r.get("start") for r in items if isinstance(r, dict) and r.get("resourceType") == "Slot"]
+    else:
+        visits = message.get("Visits") if isinstance(message, dict) else None
+        texts = [v.get("VisitDateTime") for v in visits or [] if isinstance(v, dict)]
     try:
+        starts = [parse_instant(t) for t in texts if isinstance(t, str)]
         first = parse_instant(args.start) if args.start else min(starts, default=0)
         last = parse_instant(args.end) if args.end else max(starts, default=0) + 1
     except ValueError as error:
-        raise _InputError(f"--start/--end: {error}") from None
+        raise _InputError(f"{args.booked} or --start/--end: a date-time {error}") from None
     with CalendarStore(_existing(args.db)) as store:
-        found = reconcile_booked(message, store.snapshot(), (first, last))
+        clinic = store.snapshot()
+    found = (reconcile_fhir if is_fhir else reconcile_booked)(message, clinic, (first, last))
     sys.stdout.write(json.dumps([{"VisitNumber": d.visit_number, "Difference": d.what} for d in found], indent=2))
     sys.stdout.write("\n")
     return 0

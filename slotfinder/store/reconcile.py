@@ -1,4 +1,4 @@
-"""Reconciliation: the EHR's booked visits for a window (Redox BookedResponse) against the store.
+"""Reconciliation: the EHR's booked visits (Redox BookedResponse) or busy Slots (FHIR) against the store.
 
 Differences are listed by visit number; nothing about the patient is included.
 """
@@ -10,11 +10,12 @@ from typing import Any
 
 from attrs import frozen
 
-from slotfinder.domain import Clinic
+from slotfinder.domain import Busy, Clinic
 from slotfinder.errors import InvalidMessage, Problem
+from slotfinder.redox.format import format_instant
 from slotfinder.redox.values import parse_instant
 
-__all__ = ["Difference", "reconcile_booked"]
+__all__ = ["Difference", "reconcile_booked", "reconcile_fhir"]
 
 
 @frozen
@@ -95,3 +96,26 @@ def reconcile_booked(message: Mapping[str, Any], clinic: Clinic, window: tuple[i
             if theirs.provider_id is not None and mine.provider_id != theirs.provider_id:
                 differences.append(Difference(number, "provider"))
     return differences
+
+
+def reconcile_fhir(bundle: Mapping[str, Any], clinic: Clinic, window: tuple[int, int]) -> list[Difference]:
+    """What differs between the busy Slots of a FHIR bundle and the busy time of ``clinic`` in ``window``.
+
+    Busy time is compared per provider as exact spans (start, end); a difference is named by the
+    Slot id (EHR side) or the visit number (ours), else by provider and UTC start.
+    """
+    from slotfinder.fhir import read_fhir_bundle
+
+    def key(b: Busy) -> tuple[str, int, int]:
+        assert b.provider_id is not None
+        return (b.provider_id, b.start, b.end)
+
+    def name(b: Busy) -> str:
+        return b.visit_number or f"{b.provider_id}@{format_instant(b.start)}"
+
+    in_window = [b for b in clinic.busy if b.provider_id is not None and b.start < window[1] and window[0] < b.end]
+    theirs = {key(b): b for b in read_fhir_bundle(bundle, clinic).busy if b.provider_id is not None}
+    ours = {key(b): b for b in in_window}
+    found = [Difference(name(b), "missing_in_store") for k, b in theirs.items() if k not in ours]
+    found += [Difference(name(b), "missing_in_ehr") for k, b in ours.items() if k not in theirs]
+    return sorted(found, key=lambda d: (d.visit_number, d.what))

@@ -255,3 +255,27 @@ def test_malformed_reason_mapping_is_refused(tmp_path: Path) -> None:
         with pytest.raises(InvalidClinic, match="list of visit-type codes"):
             store.set_reasons({"Blocked": "210"})
         assert len(store.log()) == count
+
+
+def test_reconcile_against_a_fhir_slot_bundle(tmp_path: Path) -> None:
+    """The store's own FHIR export agrees with it; a busy Slot dropped from it, or an extra one, is listed."""
+    from slotfinder.fhir import write_clinic_bundle
+    from slotfinder.store.reconcile import reconcile_fhir
+
+    first, last = dt.date(2025, 10, 20), dt.date(2025, 10, 31)
+    window = (zones.instant_of(CHICAGO, first, 0), zones.instant_of(CHICAGO, last, 1440))
+    with store_with_demo(tmp_path) as store:
+        store.ingest(json.dumps(example("new.json")))
+        clinic = store.snapshot()
+    bundle = write_clinic_bundle(clinic, first, last)
+    assert reconcile_fhir(bundle, clinic, window) == []
+    busy = [e for e in bundle["entry"] if e["resource"]["resourceType"] == "Slot" and e["resource"]["status"] == "busy"]
+    dropped = next(e for e in busy if e["resource"]["start"] == "2025-10-24T14:30:00Z")
+    bundle["entry"].remove(dropped)
+    extra = json.loads(json.dumps(busy[0]))
+    extra["resource"]["id"] = "ehr-only"
+    extra["fullUrl"] = "urn:uuid:00000000-0000-4000-8000-000000000001"
+    extra["resource"]["start"], extra["resource"]["end"] = "2025-10-30T20:00:00Z", "2025-10-30T20:30:00Z"
+    bundle["entry"].append(extra)
+    found = {(d.visit_number, d.what) for d in reconcile_fhir(bundle, clinic, window)}
+    assert found == {("V-20251024-0001", "missing_in_ehr"), ("ehr-only", "missing_in_store")}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Sequence
 
 import numpy as np
@@ -14,7 +15,14 @@ from slotfinder.errors import InvalidRequest, Problem, WindowTooLarge
 from slotfinder.rank import TERMS, Scores, score_candidates
 from slotfinder.result import MessageEcho, RankedSlot, ScoreTerm, SlotResult
 from slotfinder.settings import Settings
-from slotfinder.solve.candidates import CandidateTable, Search, busy_index, find_candidates, location_room_filter
+from slotfinder.solve.candidates import (
+    CandidateTable,
+    Search,
+    busy_index,
+    find_candidates,
+    location_room_filter,
+    search_blocks,
+)
 from slotfinder.solve.problem import build_problem, rank_order
 
 __all__ = ["Candidate", "find_slots", "list_candidates", "resolve_now"]
@@ -132,16 +140,30 @@ class Candidate:
     eligible: bool  # kept by hard preferences (always True when preferences are soft)
 
 
+class _Stopwatch:
+    """Milliseconds per pipeline stage, for the result (benchmarks report them)."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.laps[stage] = self.laps.get(stage, 0.0) + (now - self._last) * 1000
+        self._last = now
+
+
 def _scored(
-    clinic: Clinic, request: SlotRequest, settings: Settings, now: int
+    clinic: Clinic, request: SlotRequest, settings: Settings, now: int, watch: _Stopwatch
 ) -> tuple[CandidateTable, Scores, list[str]]:
     search, reasons = _search(clinic, request, settings, now)
-    table = find_candidates(clinic, search, request, settings)
-    return (
-        table,
-        score_candidates(table, request.preferences, _continuity(clinic, request, settings), settings),
-        reasons,
-    )
+    blocks = search_blocks(clinic, search, settings)
+    watch.lap("expand")
+    table = find_candidates(clinic, search, request, blocks)
+    watch.lap("candidates")
+    scores = score_candidates(table, request.preferences, _continuity(clinic, request, settings), settings)
+    watch.lap("score")
+    return table, scores, reasons
 
 
 def list_candidates(
@@ -149,7 +171,7 @@ def list_candidates(
 ) -> list[Candidate]:
     """Every candidate before pruning, in output order (best first)."""
     settings = settings or Settings()
-    table, scores, _ = _scored(clinic, request, settings, resolve_now(now))
+    table, scores, _ = _scored(clinic, request, settings, resolve_now(now), _Stopwatch())
     rows = rank_order(table, scores.points, np.arange(len(table)))
     return [_candidate(table, scores, int(i)) for i in rows]
 
@@ -203,7 +225,8 @@ def find_slots(
 
     settings = settings or Settings()
     instant = resolve_now(now)
-    table, scores, reasons = _scored(clinic, request, settings, instant)
+    watch = _Stopwatch()
+    table, scores, reasons = _scored(clinic, request, settings, instant, watch)
     problem = build_problem(
         table,
         scores.points,
@@ -212,7 +235,9 @@ def find_slots(
         per_day=settings.per_day,
         per_provider_day=settings.per_provider_day,
     )
+    watch.lap("model")
     selection = solve(problem, settings.time_limit_seconds, settings.random_seed)
+    watch.lap("solve")
     slots = tuple(_slot(table, scores, int(i), settings) for i in selection.rows)
     alternatives: tuple[RankedSlot, ...] = ()
     if not slots:
@@ -231,6 +256,7 @@ def find_slots(
         reasons=tuple(reasons),
         alternatives=alternatives,
         echo=echo,
+        timings=watch.laps,
     )
 
 

@@ -103,6 +103,8 @@ class SlotResult:
     reasons: tuple[str, ...] = ()  # why nothing (or little) was found
     alternatives: tuple[RankedSlot, ...] = ()  # offers with soft preferences or a wider window
     echo: MessageEcho | None = None
+    # Milliseconds per stage (expand, candidates, score, model, solve): not part of equality.
+    timings: Mapping[str, float] = field(factory=dict, eq=False, repr=False)
 
     def to_redox(self) -> dict[str, Any]:
         """The Redox ``Scheduling.AvailableSlotsResponse`` message."""

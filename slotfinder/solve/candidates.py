@@ -23,7 +23,7 @@ from slotfinder.calendars.intervals import Interval, merge, subtract
 from slotfinder.domain import Clinic, Location, LocationFilter, Provider, SlotRequest, VisitType
 from slotfinder.settings import Settings
 
-__all__ = ["CandidateTable", "Search", "busy_index", "find_candidates", "location_room_filter"]
+__all__ = ["CandidateTable", "Search", "busy_index", "find_candidates", "location_room_filter", "search_blocks"]
 
 IntArray = npt.NDArray[np.int64]
 _EPOCH_WEEKDAY = 3  # 1970-01-01 was a Thursday (Monday = 0)
@@ -184,17 +184,19 @@ def _grid(blocks: Sequence[Block], lo: int, hi: int) -> tuple[IntArray, npt.NDAr
     return first[owner] + within * step[owner], owner
 
 
-def find_candidates(clinic: Clinic, search: Search, request: SlotRequest, settings: Settings) -> CandidateTable:
-    """Every candidate start for a resolved search (see the module docstring for the rules)."""
-    index = busy_index(clinic)
+def search_blocks(clinic: Clinic, search: Search, settings: Settings) -> list[Block]:
+    """The blocks of the providers and locations in play, on the dates the window can touch."""
     first, last = local_dates(search.window_start, search.window_end)
+    providers = {p.id for p in search.providers}
+    locations = {loc.id for loc in search.locations}
+    expanded = expand_blocks(clinic, first, last, providers, settings.start_interval)
+    return [b for b in expanded if b.location_id in locations]
+
+
+def find_candidates(clinic: Clinic, search: Search, request: SlotRequest, blocks: Sequence[Block]) -> CandidateTable:
+    """Every candidate start for a resolved search in ``blocks`` (see the module docstring for the rules)."""
+    index = busy_index(clinic)
     provider_pos = {p.id: i for i, p in enumerate(search.providers)}
-    location_pos = {loc.id: i for i, loc in enumerate(search.locations)}
-    blocks = [
-        b
-        for b in expand_blocks(clinic, first, last, provider_pos, settings.start_interval)
-        if b.location_id in location_pos
-    ]
     patient_busy = merge((b.start, b.end) for b in index.patient_items(request.patient_ids))
     room_names: dict[str, int] = {}
     columns = _Columns()

@@ -5,10 +5,11 @@ from __future__ import annotations
 import attrs
 import pytest
 
-from benchmarks.scenario import synthetic_clinic, typical_request
-from benchmarks.typical_query import measure, sweep_baseline
+from benchmarks.typical_query import measure
 from slotfinder.calendars.expand import BusyIndex
 from slotfinder.pipeline import list_candidates
+from slotfinder.planning.baseline import sweep_baseline
+from slotfinder.planning.scenario import synthetic_clinic, typical_request
 from slotfinder.settings import Settings
 
 

@@ -1,0 +1,1 @@
+"""Capacity planning: synthetic health systems, latency benchmarks and capacity simulation."""

@@ -94,11 +94,13 @@ class Location:
     time_zone: str = field(validator=_non_empty)
     type: str | None = None
     rooms: tuple[str, ...] = field(default=(), converter=_tuple)
+    equipment: tuple[str, ...] = field(default=(), converter=_tuple)  # named units (an ECG cart, an ultrasound)
 
 
 @frozen
 class VisitType:
-    """A kind of visit: how long it lasts and whether it needs a room (any of ``rooms``, or any room)."""
+    """A kind of visit: how long it lasts, whether it needs a room (any of ``rooms``, or any room), and
+    which equipment units of the location it needs."""
 
     code: str = field(validator=_non_empty)
     codeset: str | None
@@ -106,6 +108,7 @@ class VisitType:
     duration: int = field(validator=[_positive, _at_most_a_day])
     needs_room: bool = False
     rooms: tuple[str, ...] = field(default=(), converter=_tuple)
+    equipment: tuple[str, ...] = field(default=(), converter=_tuple)  # units it needs, every one, all visit long
 
 
 @frozen
@@ -216,7 +219,7 @@ class Busy:
     patients: tuple[PatientId, ...] = field(default=(), converter=_tuple)
     reserved_for: tuple[str, ...] = field(default=(), converter=_tuple)
     release_before: int | None = None
-    equipment: str | None = None  # an equipment code it occupies (recorded; no visit type needs equipment yet)
+    equipment: str | None = None  # the equipment unit it occupies (with location_id)
 
     @end.validator
     def _after_start(self, _attribute: attrs.Attribute[int], value: int) -> None:

@@ -360,7 +360,12 @@ def reference_candidates(clinic: Clinic, request: SlotRequest, settings: Setting
     continuity = set(settings.preferred_providers) | {b.provider_id for b in patient_items if b.provider_id}
 
     def closure_of(item: Busy, location_id: str) -> bool:
-        return item.provider_id is None and item.room is None and item.location_id == location_id
+        return (
+            item.provider_id is None
+            and item.room is None
+            and item.equipment is None
+            and item.location_id == location_id
+        )
 
     room_maps: dict[tuple[str, str, str | None], _Map] = {}
 
@@ -374,6 +379,19 @@ def reference_candidates(clinic: Clinic, request: SlotRequest, settings: Setting
                     busy.paint(item.start, item.end, 1)
             room_maps[(location_id, room, code)] = busy
         return room_maps[(location_id, room, code)]
+
+    unit_maps: dict[tuple[str, str, str | None], _Map] = {}
+
+    def unit_busy(location_id: str, unit: str, code: str | None) -> _Map:
+        """Minutes an equipment unit cannot serve a visit of ``code``: items on it, and closures."""
+        if (location_id, unit, code) not in unit_maps:
+            busy = _Map(lo, hi)
+            for item in clinic.busy:
+                here = (item.location_id == location_id and item.equipment == unit) or closure_of(item, location_id)
+                if here and item.blocks(code, now):
+                    busy.paint(item.start, item.end, 1)
+            unit_maps[(location_id, unit, code)] = busy
+        return unit_maps[(location_id, unit, code)]
 
     out: list[RefCandidate] = []
     for visit_type, duration in zip(search.visit_types, search.durations, strict=True):
@@ -399,6 +417,12 @@ def reference_candidates(clinic: Clinic, request: SlotRequest, settings: Setting
                         if not search.earliest <= start < search.window_end:
                             continue
                         if not free.all_set(start, end) or not patient.none_set(start, end):
+                            continue
+                        if visit_type is not None and any(
+                            u not in location_of[location_id].equipment
+                            or not unit_busy(location_id, u, code).none_set(start, end)
+                            for u in visit_type.equipment
+                        ):
                             continue
                         if visit_type is not None and visit_type.needs_room:
                             eligible = [

@@ -52,6 +52,7 @@ ORDINARY = (dt.date(2025, 1, 15), dt.date(2025, 7, 22))
 ANCHORS = tuple(sorted({d for ds in TRANSITIONS.values() for d in ds} | set(ORDINARY)))
 
 ROOMS = ("R1", "R2", "R3")
+UNITS = ("ECG", "US")  # equipment units
 CODES = ("V1", "V2", "V3")
 PATIENT = PatientId("M1", "MR")
 
@@ -132,6 +133,7 @@ def scenarios(draw: st.DrawFn, small: bool = False, dense: bool = False) -> Scen
                 time_zone=zone,
                 type=draw(st.sampled_from(("Clinic", None))),
                 rooms=rooms,
+                equipment=draw(st.just(()) | _subset(UNITS)),
             )
         )
     location_ids = tuple(loc.id for loc in locations)
@@ -148,6 +150,7 @@ def scenarios(draw: st.DrawFn, small: bool = False, dense: bool = False) -> Scen
             duration=draw(st.sampled_from((10, 15, 20, 30, 45, 60)) | st.integers(5, 75)),
             needs_room=draw(st.booleans() if dense else st.integers(0, 2).map(lambda n: n == 0)),
             rooms=() if dense else draw(st.just(()) | _subset(ROOMS)),
+            equipment=draw(st.just(()) | st.just(()) | _subset(UNITS)),
         )
         for code in CODES[: draw(st.integers(1, 3))]
     ]
@@ -272,9 +275,35 @@ def scenarios(draw: st.DrawFn, small: bool = False, dense: bool = False) -> Scen
     release = st.sampled_from((None, None, 0, 600, 3000, 10000))  # minutes before its start it opens to all
     if dense:  # released long ago, or never
         release = st.sampled_from((None, 10000))
-    kinds = ("booking", "hold", "block", "block", "ooo", "closure", "room", "room", "patient", "patient", "located")
+    kinds = (
+        "booking",
+        "hold",
+        "block",
+        "block",
+        "ooo",
+        "closure",
+        "room",
+        "room",
+        "patient",
+        "patient",
+        "located",
+        "unit",
+    )
     if dense:
-        kinds = ("booking", "hold", "block", "block", "block", "closure", "room", "room", "room", "patient", "located")
+        kinds = (
+            "booking",
+            "hold",
+            "block",
+            "block",
+            "block",
+            "closure",
+            "room",
+            "room",
+            "room",
+            "patient",
+            "located",
+            "unit",
+        )
     busy = []
     for _ in range(draw(st.integers(1, 5) if dense else st.integers(0, 10))):
         start, end, provider_id, location_id = when()
@@ -317,6 +346,14 @@ def scenarios(draw: st.DrawFn, small: bool = False, dense: bool = False) -> Scen
                 room=draw(room_of(location_id)),
                 reserved_for=draw(reserved) if room_kind is BusyKind.BLOCK else (),
                 release_before=draw(release),
+            )
+        elif kind == "unit":
+            item = Busy(
+                draw(st.sampled_from((BusyKind.BOOKING, BusyKind.BLOCK))),
+                start,
+                end,
+                location_id=location_id,
+                equipment=draw(st.sampled_from(UNITS)),
             )
         elif kind == "patient":
             item = Busy(

@@ -52,24 +52,25 @@ def unknown_zones(raw: Mapping[str, Any]) -> list[tuple[str, str]]:
     return [(path, zone) for path, zone in found if isinstance(zone, str) and zone and not zones.check_zone(zone)]
 
 
-def _rooms(raw: Mapping[str, Any], problems: list[Problem]) -> dict[str, set[str]]:
-    """Room names per location id; a name repeated within a location, or one no location has, is a problem."""
-    rooms: dict[str, set[str]] = {}
+def _units(raw: Mapping[str, Any], key: str, noun: str, what: str, problems: list[Problem]) -> dict[str, set[str]]:
+    """Names of ``key`` ("rooms" or "equipment") per location id; a name repeated within a location,
+    or one a visit type needs that no location has, is a problem."""
+    named: dict[str, set[str]] = {}
     for path, loc in _objects(raw, "locations"):
         names: set[str] = set()
-        for i, room in _texts(loc, "rooms"):
-            if room in names:
-                problems.append(Problem(f"{path}.rooms[{i}]", "duplicate room name in this location"))
-            names.add(room)
+        for i, name in _texts(loc, key):
+            if name in names:
+                problems.append(Problem(f"{path}.{key}[{i}]", f"duplicate {noun} name in this location"))
+            names.add(name)
         location = loc.get("id")
         if isinstance(location, str):
-            rooms.setdefault(location, set()).update(names)
-    every_room = set().union(*rooms.values())
+            named.setdefault(location, set()).update(names)
+    everywhere = set().union(*named.values())
     for path, visit_type in _objects(raw, "visit_types"):
-        for i, room in _texts(visit_type, "rooms"):
-            if room not in every_room:
-                problems.append(Problem(f"{path}.rooms[{i}]", "no location has a room of this name"))
-    return rooms
+        for i, name in _texts(visit_type, key):
+            if name not in everywhere:
+                problems.append(Problem(f"{path}.{key}[{i}]", f"no location has {what} of this name"))
+    return named
 
 
 def reference_problems(raw: Mapping[str, Any]) -> list[Problem]:
@@ -78,7 +79,8 @@ def reference_problems(raw: Mapping[str, Any]) -> list[Problem]:
     providers = _ids(raw, "providers", "id", "provider id", problems)
     locations = _ids(raw, "locations", "id", "location id", problems)
     codes = _ids(raw, "visit_types", "code", "visit type code", problems)
-    rooms = _rooms(raw, problems)
+    rooms = _units(raw, "rooms", "room", "a room", problems)
+    equipment = _units(raw, "equipment", "equipment", "equipment", problems)
     for key, codes_key in (
         ("templates", "visit_types"),
         ("openings", "visit_types"),
@@ -87,6 +89,9 @@ def reference_problems(raw: Mapping[str, Any]) -> list[Problem]:
     ):
         for path, item in _objects(raw, key):
             provider, location, room = item.get("provider_id"), item.get("location_id"), item.get("room")
+            unit = item.get("equipment")
+            if isinstance(unit, str) and isinstance(location, str) and unit not in equipment.get(location, {unit}):
+                problems.append(Problem(f"{path}.equipment", "the location has no equipment of this name"))
             if providers is not None and isinstance(provider, str) and provider not in providers:
                 problems.append(Problem(f"{path}.provider_id", "no provider has this id"))
             if locations is not None and isinstance(location, str) and location not in locations:

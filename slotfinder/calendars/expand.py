@@ -150,7 +150,14 @@ class BusyIndex:
                 by_provider[item.provider_id].append(item)
             if item.location_id is not None and item.room is not None:
                 by_room[(item.location_id, item.room)].append(item)
-            if item.provider_id is None and item.room is None and item.location_id is not None:
+            if item.location_id is not None and item.equipment is not None:
+                by_room[(item.location_id, _UNIT + item.equipment)].append(item)
+            if (
+                item.provider_id is None
+                and item.room is None
+                and item.equipment is None
+                and item.location_id is not None
+            ):
                 closures[item.location_id].append(item)
             for patient in item.patients:
                 self.by_patient[patient.id].append(item)
@@ -196,6 +203,10 @@ class BusyIndex:
         closed = self._closed.get(location_id, [])
         return merge([*fixed, *extra, *closed]) if extra or closed else fixed
 
+    def equipment_busy(self, location_id: str, unit: str, visit_type: str | None, now: int) -> list[Interval]:
+        """Time an equipment unit cannot serve a visit of ``visit_type`` (kept like a room)."""
+        return self.room_busy(location_id, _UNIT + unit, visit_type, now)
+
     def patient_items(self, patients: Iterable[PatientId]) -> list[Busy]:
         """The appointments of this patient (any of its identifiers), in clinic order, each once."""
         seen: dict[int, Busy] = {}
@@ -204,6 +215,9 @@ class BusyIndex:
                 if any(_same_patient(wanted, q) for q in item.patients):
                     seen.setdefault(id(item), item)
         return list(seen.values())
+
+
+_UNIT = "\x00equipment:"  # equipment units share the room index under a key no room name can have
 
 
 def _conditional(item: Busy) -> bool:

@@ -4,7 +4,8 @@ For each provider, location and visit type the free time is the union of the blo
 visit type, minus the provider's busy time and the location's closures. Starts step through each
 block from its start instant; a start is a candidate when the whole visit fits in free time, a room
 the visit needs is free for all of it, the patient has no appointment then, and it lies in
-``[max(window start, now + notice), window end)``.
+``[max(window start, now + notice), window end)``. Equipment the visit type needs must be at the
+location and free for all of the visit.
 """
 
 from __future__ import annotations
@@ -243,6 +244,10 @@ def _group_candidates(
     stretch = np.maximum(np.searchsorted(free_lo, starts, side="right") - 1, 0)
     keep = (free_lo[stretch] <= starts) & (free_hi[stretch] >= ends)
     keep &= ~_overlapping(patient_busy, starts, ends)
+    for unit in visit_type.equipment if visit_type is not None else ():
+        if unit not in location.equipment:  # the location has no such unit: nothing fits here
+            return None
+        keep &= ~_overlapping(index.equipment_busy(location_id, unit, code, search.now), starts, ends)
 
     room = np.full(starts.shape, -1, dtype=np.int64)
     if visit_type is not None and visit_type.needs_room:

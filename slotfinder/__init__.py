@@ -8,6 +8,7 @@ Ranked open appointment slots from clinic calendars, as a Redox ``Scheduling.Ava
 >>> slotfinder.find_slots(clinic, request, settings, now)  # the same from domain objects
 """
 
+from slotfinder import frames
 from slotfinder.api import answer_redox, find_slots_redox
 from slotfinder.calendars.clinic_file import clinic_to_dict, demo_clinic, load_clinic
 from slotfinder.domain import (
@@ -68,6 +69,7 @@ __all__ = [
     "demo_clinic",
     "find_slots",
     "find_slots_redox",
+    "frames",
     "list_candidates",
     "load_clinic",
     "parse_request",

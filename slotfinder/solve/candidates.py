@@ -10,6 +10,7 @@ location and free for all of the visit.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -147,9 +148,10 @@ def _local(
     return local // 1440, local % 1440
 
 
-def _shortest(clinic: Clinic, block: Block) -> int:
-    durations = [v.duration for v in clinic.visit_types if not block.visit_types or v.code in block.visit_types]
-    return min(durations, default=clinic.default_duration)
+@functools.lru_cache(maxsize=1024)
+def _shortest(visit_types: tuple[VisitType, ...], allowed: tuple[str, ...], default: int) -> int:
+    """The shortest visit a block allowing ``allowed`` (empty: every type) can hold."""
+    return min((v.duration for v in visit_types if not allowed or v.code in allowed), default=default)
 
 
 class _Columns:
@@ -273,7 +275,9 @@ def _group_candidates(
     starts, ends, owner, stretch, room = starts[rows], ends[rows], owner[rows], stretch[rows], room[rows]
     day, minute = _local(location.time_zone, group, owner, starts)
     booking_starts, booking_ends = index.booking_edges(provider_id)
-    shortest = np.array([_shortest(clinic, b) for b in group], dtype=np.int64)
+    shortest = np.array(
+        [_shortest(clinic.visit_types, b.visit_types, clinic.default_duration) for b in group], dtype=np.int64
+    )
     n = starts.size
     return {
         "start": starts,

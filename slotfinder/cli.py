@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from slotfinder.errors import InvalidRequest, Problem, SlotfinderError
+from slotfinder.planning.bench_cli import add_bench_parser, run_bench
+from slotfinder.planning.simulate_cli import add_simulate_parser, run_simulate
 
 __all__ = ["main"]
 
@@ -46,6 +48,8 @@ def _parser() -> argparse.ArgumentParser:
     reconcile.add_argument("booked", help="BookedResponse JSON file, or a FHIR R4 Bundle of Slots")
     reconcile.add_argument("--start", help="window start, ISO 8601 with offset (default: the earliest visit)")
     reconcile.add_argument("--end", help="window end, ISO 8601 with offset (default: after the latest visit)")
+    add_bench_parser(commands)
+    add_simulate_parser(commands)
     return parser
 
 
@@ -248,7 +252,13 @@ def _reconcile(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``slotfinder`` command."""
     args = _parser().parse_args(argv)
-    commands = {"import": _import, "ingest": _ingest, "reconcile": _reconcile}
+    commands = {
+        "import": _import,
+        "ingest": _ingest,
+        "reconcile": _reconcile,
+        "bench": run_bench,
+        "simulate": run_simulate,
+    }
     try:
         return commands.get(args.command, _run)(args)
     except (SlotfinderError, _InputError) as error:

@@ -156,8 +156,8 @@ def run_bench(args: argparse.Namespace) -> int:
     known = {k.code for k in SHARED} | {k.code for s in SPECIALTIES for k in s.kinds}
     unknown = sorted(set(grid.visit_types) - known)
     if unknown:
-        print(f"slotfinder: invalid option: --visit-type: unknown code {unknown[0]} (OV, FU, TELE, PROC or a "
-              "specialty's code such as CARD-ECHO)", file=sys.stderr)  # fmt: skip
+        hint = "OV, FU, TELE, PROC or a specialty's code such as CARD-ECHO"
+        print(f"slotfinder: invalid option: --visit-type: unknown code {unknown[0]} ({hint})", file=sys.stderr)
         return 2
     command = shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]]) if sys.argv and sys.argv[0] else None
     document = run_grid(grid, progress=args.progress, command=command)

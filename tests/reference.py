@@ -367,31 +367,20 @@ def reference_candidates(clinic: Clinic, request: SlotRequest, settings: Setting
             and item.location_id == location_id
         )
 
-    room_maps: dict[tuple[str, str, str | None], _Map] = {}
+    resource_maps: dict[tuple[str, str, str, str | None], _Map] = {}
 
-    def room_busy(location_id: str, room: str, code: str | None) -> _Map:
-        """Minutes the room cannot hold a visit of ``code``: items in it, and closures, that block the type."""
-        if (location_id, room, code) not in room_maps:
+    def resource_busy(location_id: str, attribute: str, name: str, code: str | None) -> _Map:
+        """Minutes a room or equipment unit (``attribute`` of the items) cannot serve a visit of ``code``:
+        items on it, and closures, that block the type."""
+        key = (location_id, attribute, name, code)
+        if key not in resource_maps:
             busy = _Map(lo, hi)
             for item in clinic.busy:
-                here = (item.location_id == location_id and item.room == room) or closure_of(item, location_id)
-                if here and item.blocks(code, now):
+                on_it = item.location_id == location_id and getattr(item, attribute) == name
+                if (on_it or closure_of(item, location_id)) and item.blocks(code, now):
                     busy.paint(item.start, item.end, 1)
-            room_maps[(location_id, room, code)] = busy
-        return room_maps[(location_id, room, code)]
-
-    unit_maps: dict[tuple[str, str, str | None], _Map] = {}
-
-    def unit_busy(location_id: str, unit: str, code: str | None) -> _Map:
-        """Minutes an equipment unit cannot serve a visit of ``code``: items on it, and closures."""
-        if (location_id, unit, code) not in unit_maps:
-            busy = _Map(lo, hi)
-            for item in clinic.busy:
-                here = (item.location_id == location_id and item.equipment == unit) or closure_of(item, location_id)
-                if here and item.blocks(code, now):
-                    busy.paint(item.start, item.end, 1)
-            unit_maps[(location_id, unit, code)] = busy
-        return unit_maps[(location_id, unit, code)]
+            resource_maps[key] = busy
+        return resource_maps[key]
 
     out: list[RefCandidate] = []
     for visit_type, duration in zip(search.visit_types, search.durations, strict=True):
@@ -420,7 +409,7 @@ def reference_candidates(clinic: Clinic, request: SlotRequest, settings: Setting
                             continue
                         if visit_type is not None and any(
                             u not in location_of[location_id].equipment
-                            or not unit_busy(location_id, u, code).none_set(start, end)
+                            or not resource_busy(location_id, "equipment", u, code).none_set(start, end)
                             for u in visit_type.equipment
                         ):
                             continue
@@ -432,7 +421,9 @@ def reference_candidates(clinic: Clinic, request: SlotRequest, settings: Setting
                                 and (block.room is None or r == block.room)
                                 and (allowed is None or _fold(r) in allowed)
                             ]
-                            free_rooms = [r for r in eligible if room_busy(location_id, r, code).none_set(start, end)]
+                            free_rooms = [
+                                r for r in eligible if resource_busy(location_id, "room", r, code).none_set(start, end)
+                            ]
                             if not free_rooms:
                                 continue
                             room: str | None = free_rooms[0]

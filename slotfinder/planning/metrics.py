@@ -484,15 +484,5 @@ def load_summary(frame: pd.DataFrame, skip_weeks: int = 0) -> pd.DataFrame:
     return means.join(stds).join(counts).reset_index()
 
 
-_LOAD_METRICS = [
-    "requests",
-    "tna_days_mean",
-    "first_available_days_mean",
-    "utilisation",
-    "fill_rate",
-    "decline_rate",
-    "preferred_day_share",
-    "preferred_time_share",
-    "declined",
-    "load_ratio",
-]
+# The same metrics as the weekly summary, with the request count first (column order of load.csv).
+_LOAD_METRICS = ["requests", *(m for m in _SUMMARY_METRICS if m != "requests")]

@@ -13,11 +13,11 @@ import statistics
 import time
 from collections.abc import Callable
 
-from slotfinder.calendars.expand import BusyIndex
-from slotfinder.pipeline import find_slots
+from slotfinder._calendars.expand import BusyIndex
+from slotfinder._pipeline import find_slots
+from slotfinder._settings import Settings
 from slotfinder.planning.baseline import sweep_baseline
 from slotfinder.planning.scenario import synthetic_clinic, typical_request
-from slotfinder.settings import Settings
 
 __all__ = ["main", "measure"]
 

@@ -6,12 +6,18 @@ Ranked open appointment slots from clinic calendars, as a Redox ``Scheduling.Ava
 >>> result = slotfinder.find_slots_redox(message)          # a parsed AvailableSlots dict, demo clinic
 >>> result.to_redox()                                      # the response dict
 >>> slotfinder.find_slots(clinic, request, settings, now)  # the same from domain objects
+>>> prepared = slotfinder.prepare(clinic)                  # hold it to search one clinic many times
+
+The names below are the public API; every module whose name starts with ``_`` is private. The format
+edges are public subpackages: ``slotfinder.redox``, ``slotfinder.fhir``, ``slotfinder.ical``; the
+calendar store is ``slotfinder.store``; ``slotfinder.frames`` (pandas tables and plots) and
+``slotfinder.planning`` (capacity planning) load only when imported; ``slotfinder.walltime`` is the
+DST policy (local wall time <-> instants).
 """
 
-from slotfinder import frames
-from slotfinder.api import answer_redox, find_slots_redox
-from slotfinder.calendars.clinic_file import clinic_to_dict, demo_clinic, load_clinic
-from slotfinder.domain import (
+from slotfinder._calendars.clinic_file import check_clinic, clinic_to_dict, demo_clinic, load_clinic
+from slotfinder._calendars.expand import Block
+from slotfinder._domain import (
     Busy,
     BusyKind,
     Clinic,
@@ -28,18 +34,38 @@ from slotfinder.domain import (
     VisitTypeFilter,
     WeeklyTemplate,
 )
-from slotfinder.errors import InvalidClinic, InvalidRequest, Problem, SlotfinderError, UnknownTimeZone, WindowTooLarge
-from slotfinder.pipeline import Candidate, find_slots, list_candidates
-from slotfinder.redox.parse import ParsedRequest, parse_request
-from slotfinder.result import MessageEcho, RankedSlot, ScoreTerm, SlotResult
-from slotfinder.settings import Settings, Weights
+from slotfinder._errors import (
+    InvalidClinic,
+    InvalidMessage,
+    InvalidRequest,
+    Problem,
+    SlotfinderError,
+    UnknownTimeZone,
+    WindowTooLarge,
+)
+from slotfinder._pipeline import Candidate, find_slots, list_candidates
+from slotfinder._prepared import PreparedClinic, prepare
+from slotfinder._result import RankedSlot, ScoreTerm, SlotResult
+from slotfinder._settings import Settings, Weights
+from slotfinder.redox import (
+    MessageEcho,
+    ParsedRequest,
+    RedoxSlotResult,
+    answer_redox,
+    find_slots_redox,
+    parse_request,
+)
+
+__version__ = "0.2.0"
 
 __all__ = [
+    "Block",
     "Busy",
     "BusyKind",
     "Candidate",
     "Clinic",
     "InvalidClinic",
+    "InvalidMessage",
     "InvalidRequest",
     "Location",
     "LocationFilter",
@@ -49,10 +75,12 @@ __all__ = [
     "ParsedRequest",
     "PatientId",
     "Preference",
+    "PreparedClinic",
     "Problem",
     "Provider",
     "ProviderFilter",
     "RankedSlot",
+    "RedoxSlotResult",
     "ScoreTerm",
     "Settings",
     "SlotRequest",
@@ -64,13 +92,15 @@ __all__ = [
     "WeeklyTemplate",
     "Weights",
     "WindowTooLarge",
+    "__version__",
     "answer_redox",
+    "check_clinic",
     "clinic_to_dict",
     "demo_clinic",
     "find_slots",
     "find_slots_redox",
-    "frames",
     "list_candidates",
     "load_clinic",
     "parse_request",
+    "prepare",
 ]

@@ -1,5 +1,5 @@
 """``python -m slotfinder`` runs the command line."""
 
-from slotfinder.cli import main
+from slotfinder._cli import main
 
 raise SystemExit(main())

@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from slotfinder.calendars import zones
-from slotfinder.calendars.expand import Block, expand_blocks
-from slotfinder.domain import Busy, Clinic, Opening, OpenTime, Provider, WeeklyTemplate
-from slotfinder.pipeline import Candidate
-from slotfinder.rank import TERMS
-from slotfinder.result import RankedSlot, SlotResult
+from slotfinder._calendars import zones
+from slotfinder._calendars.expand import Block, expand_blocks
+from slotfinder._domain import Busy, Clinic, Opening, OpenTime, Provider, WeeklyTemplate
+from slotfinder._pipeline import Candidate
+from slotfinder._rank import TERMS
+from slotfinder._result import RankedSlot, SlotResult
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -15,8 +15,8 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 
 from slotfinder import list_candidates
-from slotfinder.calendars.zones import instant_of
-from slotfinder.domain import (
+from slotfinder._calendars.zones import instant_of
+from slotfinder._domain import (
     Busy,
     Clinic,
     Location,
@@ -31,8 +31,8 @@ from slotfinder.domain import (
     VisitTypeFilter,
     WeeklyTemplate,
 )
-from slotfinder.pipeline import Candidate
-from slotfinder.settings import Settings
+from slotfinder._pipeline import Candidate
+from slotfinder._settings import Settings
 
 __all__ = [
     "ANNEX",

@@ -1,6 +1,6 @@
 """A brute-force reference for the engine's candidates, scores and top-K optimum (tests only).
 
-Independent of the engine on purpose: it reads only ``slotfinder.domain`` and ``slotfinder.settings``
+Independent of the engine on purpose: it reads only ``slotfinder._domain`` and ``slotfinder._settings``
 values, resolves wall times with the standard library's ``zoneinfo`` by trying the UTC offsets in
 force around the date and keeping the readings that map back to the wall time, and decides freedom
 minute by minute on ``bytearray`` maps (one byte per minute). Slow and obvious by design.
@@ -38,7 +38,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from slotfinder.domain import (
+from slotfinder._domain import (
     Busy,
     BusyKind,
     Clinic,
@@ -50,7 +50,7 @@ from slotfinder.domain import (
     VisitType,
     WeeklyTemplate,
 )
-from slotfinder.settings import Settings
+from slotfinder._settings import Settings
 
 __all__ = [
     "DAY",

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from hypothesis import strategies as st
 
-from slotfinder.domain import (
+from slotfinder._domain import (
     Busy,
     BusyKind,
     Clinic,
@@ -32,7 +32,7 @@ from slotfinder.domain import (
     VisitTypeFilter,
     WeeklyTemplate,
 )
-from slotfinder.settings import Settings, Weights
+from slotfinder._settings import Settings, Weights
 
 __all__ = ["ANCHORS", "ZONES", "Scenario", "scenarios"]
 

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 import slotfinder
-from slotfinder import errors
+from slotfinder import _errors as errors
 from tests.support import seed
 
 

@@ -6,11 +6,11 @@ import attrs
 import pytest
 
 from benchmarks.typical_query import measure
-from slotfinder.calendars.expand import BusyIndex
-from slotfinder.pipeline import list_candidates
+from slotfinder._calendars.expand import BusyIndex
+from slotfinder._pipeline import list_candidates
+from slotfinder._settings import Settings
 from slotfinder.planning.baseline import sweep_baseline
 from slotfinder.planning.scenario import synthetic_clinic, typical_request
-from slotfinder.settings import Settings
 
 
 def test_scenario_is_reproducible() -> None:

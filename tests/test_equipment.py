@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import attrs
 
-from slotfinder.domain import Busy, BusyKind, Clinic, VisitType, VisitTypeFilter
+from slotfinder._domain import Busy, BusyKind, Clinic, VisitType, VisitTypeFilter
 from tests.clinic_builders import MAIN, MONDAY, OV, at, clinic, offered, request
 
 ECHO = VisitType("ECHO", "DNE", "Echocardiogram", 30, equipment=("US-1",))

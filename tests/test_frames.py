@@ -15,8 +15,8 @@ import pytest
 
 import slotfinder
 from slotfinder import frames
-from slotfinder.calendars.zones import instant_of
-from slotfinder.domain import Busy, BusyKind, Clinic, Location, Opening, OpenTime, PatientId, Provider, WeeklyTemplate
+from slotfinder._calendars.zones import instant_of
+from slotfinder._domain import Busy, BusyKind, Clinic, Location, Opening, OpenTime, PatientId, Provider, WeeklyTemplate
 
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg", force=True)

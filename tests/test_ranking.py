@@ -15,7 +15,7 @@ import pytest
 from attrs import evolve
 
 from slotfinder import find_slots
-from slotfinder.domain import (
+from slotfinder._domain import (
     Busy,
     BusyKind,
     Clinic,
@@ -25,9 +25,9 @@ from slotfinder.domain import (
     SlotRequest,
     VisitTypeFilter,
 )
-from slotfinder.rank import TERMS
-from slotfinder.result import RankedSlot, SlotResult
-from slotfinder.settings import Settings, Weights
+from slotfinder._rank import TERMS
+from slotfinder._result import RankedSlot, SlotResult
+from slotfinder._settings import Settings, Weights
 from tests.clinic_builders import (
     DAY,
     MONDAY,
@@ -422,10 +422,10 @@ def test_window_with_open_time_has_no_alternatives() -> None:
 
 
 def test_unknown_provider_is_the_reason_and_nothing_is_offered_instead() -> None:
-    """A provider filter matching nobody: the reason names AttendingProviders; no alternatives exist."""
+    """A provider filter matching nobody: the reason names the providers asked; no alternatives exist."""
     result = find_slots(clinic(), request(providers=[ProviderFilter("9999999999")]), Settings(), NOW)
     assert result.slots == () and result.alternatives == ()
-    assert any("AttendingProviders" in r for r in result.reasons)
+    assert any("providers asked" in r for r in result.reasons)
 
 
 def test_window_before_now_is_the_reason() -> None:

@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, assume, given, note
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from slotfinder.domain import (
+from slotfinder._domain import (
     Busy,
     BusyKind,
     Clinic,
@@ -39,9 +39,9 @@ from slotfinder.domain import (
     VisitTypeFilter,
     WeeklyTemplate,
 )
-from slotfinder.pipeline import Candidate, find_slots, list_candidates
-from slotfinder.result import RankedSlot, SlotResult
-from slotfinder.settings import Settings
+from slotfinder._pipeline import Candidate, find_slots, list_candidates
+from slotfinder._result import RankedSlot, SlotResult
+from slotfinder._settings import Settings
 from tests.reference import (
     EPOCH,
     Choice,

@@ -12,7 +12,7 @@ import pytest
 from attrs import evolve
 
 from slotfinder import find_slots, list_candidates
-from slotfinder.domain import (
+from slotfinder._domain import (
     Busy,
     BusyKind,
     LocationFilter,
@@ -22,8 +22,8 @@ from slotfinder.domain import (
     ProviderFilter,
     VisitTypeFilter,
 )
-from slotfinder.errors import InvalidRequest, WindowTooLarge
-from slotfinder.settings import Settings
+from slotfinder._errors import InvalidRequest, WindowTooLarge
+from slotfinder._settings import Settings
 from tests.clinic_builders import (
     ANNEX,
     DAY,
@@ -698,11 +698,11 @@ def test_allows_window_of_the_maximum_horizon() -> None:
 
 
 def test_forbids_window_longer_than_the_maximum_horizon() -> None:
-    """A window of 366 days and a minute raises WindowTooLarge naming $.EndDateTime."""
+    """A window of 366 days and a minute raises WindowTooLarge naming the request's end."""
     what = request(end=at(MONDAY, "00:00") + 366 * DAY + 1)
     with pytest.raises(WindowTooLarge) as caught:
         list_candidates(clinic(), what, Settings(), NOW)
-    assert [p.path for p in caught.value.problems] == ["$.EndDateTime"]
+    assert [p.path for p in caught.value.problems] == ["end"]
 
 
 def test_allows_end_one_minute_after_start() -> None:
@@ -712,16 +712,16 @@ def test_allows_end_one_minute_after_start() -> None:
 
 
 def test_forbids_end_equal_to_start() -> None:
-    """EndDateTime <= StartDateTime is an InvalidRequest (not a WindowTooLarge) at $.EndDateTime."""
+    """end <= start is an InvalidRequest (not a WindowTooLarge) naming the request's end."""
     what = request(start=at(MONDAY, "10:00"), end=at(MONDAY, "10:00"))
     with pytest.raises(InvalidRequest) as caught:
         list_candidates(clinic(), what, Settings(), NOW)
     assert not isinstance(caught.value, WindowTooLarge)
-    assert [p.path for p in caught.value.problems] == ["$.EndDateTime"]
+    assert [p.path for p in caught.value.problems] == ["end"]
 
 
 def test_forbids_end_before_start() -> None:
     """An EndDateTime before StartDateTime is refused the same way."""
     what = request(start=at(MONDAY, "10:00"), end=at(MONDAY, "09:00"))
-    with pytest.raises(InvalidRequest, match="later than StartDateTime"):
+    with pytest.raises(InvalidRequest, match="later than the start"):
         find_slots(clinic(), what, Settings(), NOW)

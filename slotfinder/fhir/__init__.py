@@ -8,7 +8,7 @@
 The runtime code reads and writes plain ``dict``s; no FHIR model library is imported.
 """
 
-from slotfinder.fhir.read import FhirItems, read_fhir_bundle
-from slotfinder.fhir.write import write_clinic_bundle, write_slots_bundle
+from slotfinder.fhir._read import FhirItems, read_fhir_bundle
+from slotfinder.fhir._write import write_clinic_bundle, write_slots_bundle
 
 __all__ = ["FhirItems", "read_fhir_bundle", "write_clinic_bundle", "write_slots_bundle"]

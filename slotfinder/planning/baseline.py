@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from slotfinder.calendars.expand import Block, BusyIndex, expand_blocks, local_dates
-from slotfinder.calendars.intervals import merge, subtract
-from slotfinder.domain import Clinic, SlotRequest
+from slotfinder._calendars.expand import Block, BusyIndex, expand_blocks, local_dates
+from slotfinder._calendars.intervals import merge, subtract
+from slotfinder._domain import Clinic, SlotRequest
 
 __all__ = ["sweep_baseline"]
 

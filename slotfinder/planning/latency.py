@@ -34,7 +34,7 @@ from typing import Any
 import attrs
 from attrs import field, frozen
 
-from slotfinder.calendars.expand import BusyIndex
+from slotfinder._calendars.expand import BusyIndex
 from slotfinder.planning.baseline import sweep_baseline
 from slotfinder.planning.scenario import Scenario, ScenarioSpec, generate, request_for
 
@@ -198,7 +198,7 @@ def _ms(run: Callable[[], object]) -> float:
 def measure_cell(scenario: Scenario, cell: Cell, grid: Grid, index: BusyIndex | None = None) -> dict[str, Any]:
     """The figures of one cell on its (already generated) scenario; ``index`` is the baseline's busy
     index of the scenario's clinic (built here when not given)."""
-    from slotfinder.pipeline import find_slots
+    from slotfinder._pipeline import find_slots
 
     clinic = scenario.clinic
     query = request_for(scenario, cell.days, cell.visit_type, limit=cell.limit)
@@ -342,7 +342,7 @@ def _release_engine_caches() -> None:
     """Drop the engine's per-clinic busy indexes (it keeps up to 8 clinics alive: gigabytes at 500
     providers x 365 days). Only the benchmark does this, between scenarios; it changes no figure,
     as every cell is warmed on its own clinic first."""
-    from slotfinder.solve import candidates
+    from slotfinder._solve import candidates
 
     cache = getattr(candidates, "_INDEX_CACHE", None)
     if isinstance(cache, dict):

@@ -41,11 +41,11 @@ from typing import TYPE_CHECKING
 import attrs
 from attrs import frozen
 
-from slotfinder.calendars import zones
-from slotfinder.calendars.expand import expand_blocks
-from slotfinder.calendars.intervals import Interval, merge
-from slotfinder.domain import BusyKind, Clinic, SlotRequest, VisitTypeFilter
-from slotfinder.settings import Settings
+from slotfinder._calendars import zones
+from slotfinder._calendars.expand import expand_blocks
+from slotfinder._calendars.intervals import Interval, merge
+from slotfinder._domain import BusyKind, Clinic, SlotRequest, VisitTypeFilter
+from slotfinder._settings import Settings
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -96,7 +96,7 @@ def next_available(
     first ``count`` found in a shorter window are the first ``count`` of any longer one: windows of
     2, 7 and 28 days are tried before the whole horizon.
     """
-    from slotfinder.pipeline import list_candidates
+    from slotfinder._pipeline import list_candidates
 
     settings = attrs.evolve(settings or Settings(), hard_preferences=False)
     found: list[Available] = []

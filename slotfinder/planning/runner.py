@@ -20,7 +20,7 @@ import attrs
 import numpy as np
 from attrs import frozen
 
-from slotfinder.domain import Clinic
+from slotfinder._domain import Clinic
 from slotfinder.planning.simulate import SimulationResult, SimulationSpec, simulate
 
 __all__ = ["Replicate", "replicate_seed", "run_replicates"]

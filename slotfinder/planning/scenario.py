@@ -61,8 +61,8 @@ from typing import Any
 import attrs
 from attrs import field, frozen
 
-from slotfinder.calendars import zones
-from slotfinder.domain import (
+from slotfinder._calendars import zones
+from slotfinder._domain import (
     Busy,
     BusyKind,
     Clinic,
@@ -75,7 +75,7 @@ from slotfinder.domain import (
     VisitTypeFilter,
     WeeklyTemplate,
 )
-from slotfinder.settings import Settings
+from slotfinder._settings import Settings
 
 __all__ = [
     "SHARED",

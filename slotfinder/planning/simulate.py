@@ -42,11 +42,11 @@ import attrs
 import numpy as np
 from attrs import field, frozen
 
-from slotfinder.calendars import zones
-from slotfinder.domain import Busy, BusyKind, Clinic, PatientId, Preference, SlotRequest, VisitTypeFilter
+from slotfinder._calendars import zones
+from slotfinder._domain import Busy, BusyKind, Clinic, PatientId, Preference, SlotRequest, VisitTypeFilter
+from slotfinder._result import RankedSlot
+from slotfinder._settings import Settings
 from slotfinder.planning.metrics import Available, next_available
-from slotfinder.result import RankedSlot
-from slotfinder.settings import Settings
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -490,7 +490,7 @@ class _Run:
 
     def arrive(self, arrival: _Arrival, index: int) -> int | None:
         """Search, offer, choose and book; the booking's index when one is made."""
-        from slotfinder.pipeline import find_slots
+        from slotfinder._pipeline import find_slots
 
         code = arrival.visit_type
         now = arrival.at

@@ -77,7 +77,7 @@ def run_simulate(args: argparse.Namespace) -> int:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    from slotfinder.errors import SlotfinderError
+    from slotfinder._errors import SlotfinderError
     from slotfinder.planning import metrics, plots
     from slotfinder.planning.runner import run_replicates
     from slotfinder.planning.simulate import ArrivalRate, SimulationSpec
@@ -167,8 +167,8 @@ def _rates(items: list[str]) -> list[tuple[str, float]]:
 
 def _clinic(args: argparse.Namespace) -> tuple[Any, int, list[tuple[str, float]]]:
     """The clinic, the simulation's start instant, and the default rates for it."""
-    from slotfinder.calendars import zones
-    from slotfinder.calendars.clinic_file import load_clinic
+    from slotfinder._calendars import zones
+    from slotfinder._calendars.clinic_file import load_clinic
 
     if args.clinic:
         if not args.start:
@@ -199,7 +199,7 @@ def _clinic(args: argparse.Namespace) -> tuple[Any, int, list[tuple[str, float]]
 
 def _instant(text: str, zone: str) -> int:
     """An ISO date (local midnight in ``zone``) or date-time with offset, as an instant."""
-    from slotfinder.calendars import zones
+    from slotfinder._calendars import zones
 
     try:
         if len(text) == 10:
@@ -231,7 +231,7 @@ def _records(frame: Any) -> list[dict[str, Any]]:
 def _parameters(
     args: argparse.Namespace, spec: Any, loads: list[float], rates: list[tuple[str, float]]
 ) -> dict[str, Any]:
-    from slotfinder.calendars import zones
+    from slotfinder._calendars import zones
 
     return {
         "clinic": args.clinic or "generated",

@@ -1,1 +1,25 @@
-"""The Redox edge: the only code that knows Redox field names (parse requests, format responses)."""
+"""The Redox edge: the only code that knows Redox field names.
+
+Requests in (``parse_request``), responses out (``format_response``, ``RedoxSlotResult.to_redox``),
+scheduling events in (``parse_event``).
+"""
+
+from slotfinder.redox._api import RedoxSlotResult, answer_redox, find_slots_redox
+from slotfinder.redox._echo import MessageEcho, System
+from slotfinder.redox._events import EVENT_TYPES, parse_event
+from slotfinder.redox._format import format_instant, format_response
+from slotfinder.redox._parse import ParsedRequest, parse_request
+
+__all__ = [
+    "EVENT_TYPES",
+    "MessageEcho",
+    "ParsedRequest",
+    "RedoxSlotResult",
+    "System",
+    "answer_redox",
+    "find_slots_redox",
+    "format_instant",
+    "format_response",
+    "parse_event",
+    "parse_request",
+]

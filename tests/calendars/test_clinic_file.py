@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from slotfinder.calendars import zones
-from slotfinder.calendars.clinic_file import check_clinic, clinic_to_dict, demo_clinic, load_clinic
-from slotfinder.domain import Busy, BusyKind, Clinic, PatientId
-from slotfinder.errors import InvalidClinic, Problem, UnknownTimeZone
+from slotfinder._calendars import zones
+from slotfinder._calendars.clinic_file import check_clinic, clinic_to_dict, demo_clinic, load_clinic
+from slotfinder._domain import Busy, BusyKind, Clinic, PatientId
+from slotfinder._errors import InvalidClinic, Problem, UnknownTimeZone
 
 ANA = "1234567890"
 SECRET_PATIENT = "0000000999"

@@ -17,10 +17,13 @@ from hypothesis import HealthCheck, given, note
 from hypothesis import settings as hsettings
 
 from slotfinder import list_candidates
-from slotfinder.calendars import zones
-from slotfinder.calendars.clinic_file import demo_clinic
-from slotfinder.calendars.expand import expand_blocks
-from slotfinder.calendars.ical import (
+from slotfinder._calendars import zones
+from slotfinder._calendars.clinic_file import demo_clinic
+from slotfinder._calendars.expand import expand_blocks
+from slotfinder._domain import Busy, BusyKind, Clinic, OpenTime
+from slotfinder._errors import InvalidClinic, Problem
+from slotfinder._settings import Settings
+from slotfinder.ical._read import (
     CalendarSource,
     IcalItems,
     declared_source,
@@ -30,10 +33,7 @@ from slotfinder.calendars.ical import (
     read_ical_file,
     with_calendars,
 )
-from slotfinder.calendars.ical_write import write_ical
-from slotfinder.domain import Busy, BusyKind, Clinic, OpenTime
-from slotfinder.errors import InvalidClinic, Problem
-from slotfinder.settings import Settings
+from slotfinder.ical._write import write_ical
 from tests.clinic_builders import ANNEX, MAIN, MONDAY, NOW, P1, P2, at, clinic, day, offered, request
 from tests.strategies import Scenario, scenarios
 

@@ -24,14 +24,14 @@ from fhirclient.models.bundle import Bundle as R4Bundle  # type: ignore[import-u
 from hypothesis import given
 
 from slotfinder import find_slots, list_candidates
-from slotfinder.calendars import zones
-from slotfinder.calendars.expand import expand_blocks
-from slotfinder.calendars.intervals import Interval, merge
-from slotfinder.domain import Busy, BusyKind, Clinic, Location, OpenTime, Provider, VisitTypeFilter
-from slotfinder.errors import InvalidClinic
+from slotfinder._calendars import zones
+from slotfinder._calendars.expand import expand_blocks
+from slotfinder._calendars.intervals import Interval, merge
+from slotfinder._domain import Busy, BusyKind, Clinic, Location, OpenTime, Provider, VisitTypeFilter
+from slotfinder._errors import InvalidClinic
+from slotfinder._settings import Settings
 from slotfinder.fhir import FhirItems, read_fhir_bundle, write_clinic_bundle, write_slots_bundle
-from slotfinder.fhir.write import clinic_period, fhir_id
-from slotfinder.settings import Settings
+from slotfinder.fhir._write import clinic_period, fhir_id
 from tests.clinic_builders import ANNEX, MAIN, MONDAY, NOW, OV, P1, P2, at, clinic, day, request, weekly
 from tests.strategies import Scenario, scenarios
 

@@ -10,11 +10,11 @@ from collections import defaultdict
 import attrs
 import pytest
 
-from slotfinder.calendars import zones
-from slotfinder.calendars.clinic_file import check_clinic, clinic_to_dict, load_clinic
-from slotfinder.calendars.expand import expand_blocks
-from slotfinder.domain import Busy, BusyKind, Clinic
-from slotfinder.pipeline import find_slots
+from slotfinder._calendars import zones
+from slotfinder._calendars.clinic_file import check_clinic, clinic_to_dict, load_clinic
+from slotfinder._calendars.expand import expand_blocks
+from slotfinder._domain import Busy, BusyKind, Clinic
+from slotfinder._pipeline import find_slots
 from slotfinder.planning.scenario import (
     SPECIALTIES,
     Outcome,

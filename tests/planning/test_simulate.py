@@ -19,10 +19,10 @@ import pandas as pd
 import pytest
 from attrs import evolve
 
-from slotfinder.calendars import zones
-from slotfinder.calendars.expand import expand_blocks
-from slotfinder.calendars.intervals import merge
-from slotfinder.domain import Busy, BusyKind, Clinic, PatientId, VisitType
+from slotfinder._calendars import zones
+from slotfinder._calendars.expand import expand_blocks
+from slotfinder._calendars.intervals import merge
+from slotfinder._domain import Busy, BusyKind, Clinic, PatientId, VisitType
 from slotfinder.planning.metrics import (
     ALL,
     bookings_frame,

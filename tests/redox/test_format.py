@@ -10,7 +10,7 @@ import pytest
 from redox.scheduling.availableslotsresponse import AvailableSlotsResponse
 
 from slotfinder import answer_redox, demo_clinic, find_slots_redox
-from slotfinder.settings import Settings
+from slotfinder._settings import Settings
 from tests.support import seed
 
 GOLDEN = Path(__file__).resolve().parents[1] / "data" / "seed_response.golden.json"
@@ -91,8 +91,8 @@ def test_same_input_same_bytes() -> None:
 
 def test_incomplete_flag_when_time_limit_cuts(monkeypatch: pytest.MonkeyPatch) -> None:
     """IsIncomplete mirrors the solver: a FEASIBLE (time-limited) answer is flagged."""
-    from slotfinder.solve import cpsat
-    from slotfinder.solve.problem import Selection
+    from slotfinder._solve import cpsat
+    from slotfinder._solve.problem import Selection
 
     real = cpsat.solve
 

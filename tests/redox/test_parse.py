@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from slotfinder.domain import LocationFilter, PatientId, Preference, ProviderFilter, VisitTypeFilter
-from slotfinder.errors import InvalidRequest
-from slotfinder.redox.parse import parse_request
+from slotfinder._domain import LocationFilter, PatientId, Preference, ProviderFilter, VisitTypeFilter
+from slotfinder._errors import InvalidRequest
+from slotfinder.redox._parse import parse_request
 from tests.support import seed
 
 PATIENT_VALUES = ["Timothy", "Bixby", "101-01-0001", "2008-01-06", "4762 Hickory Street", "+18088675301"]

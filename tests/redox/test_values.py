@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from slotfinder.redox.values import parse_day, parse_duration, parse_instant, parse_time
+from slotfinder.redox._values import parse_day, parse_duration, parse_instant, parse_time
 
 
 @pytest.mark.parametrize(

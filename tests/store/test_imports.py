@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tests.support import ROOT, SHARED_EXAMPLES
+from tests.support import EXAMPLES, ROOT
 
 DEMO = ROOT / "slotfinder" / "data" / "demo_clinic.json"
 
@@ -46,7 +46,7 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def offered(db: str) -> list[str]:
-    request = str(SHARED_EXAMPLES / "availableslots-request.json")
+    request = str(EXAMPLES / "availableslots-request.json")
     done = run("find", request, "--db", db, "--limit", "999", "--per-day", "99", "--per-provider-day", "99")
     assert done.returncode == 0, done.stderr
     return [s["DateTime"] for s in json.loads(done.stdout)["AvailableSlots"]]
@@ -72,7 +72,7 @@ def test_ics_and_fhir_imports_change_the_answers(tmp_path: Path) -> None:
 
 def test_imports_are_logged_verbatim_and_replayed(tmp_path: Path) -> None:
     """The .ics text sits verbatim in the log; the log alone rebuilds the same state; twice adds nothing."""
-    from slotfinder.store.sqlite import CalendarStore
+    from slotfinder.store._sqlite import CalendarStore
 
     db = tmp_path / "c.db"
     ics = tmp_path / "ana.ics"

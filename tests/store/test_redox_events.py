@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 
-from slotfinder.domain import PatientId
-from slotfinder.errors import InvalidMessage
-from slotfinder.events import EventKind, LocationRef, PushedSlot, SlotsPushed, StaffTime, VisitEvent
-from slotfinder.redox.events import EVENT_TYPES, parse_event
-from slotfinder.store.sqlite import CalendarStore
-from tests.support import SHARED_EXAMPLES, example
+from slotfinder._domain import PatientId
+from slotfinder._errors import InvalidMessage
+from slotfinder._events import EventKind, LocationRef, PushedSlot, SlotsPushed, StaffTime, VisitEvent
+from slotfinder.redox._events import EVENT_TYPES, parse_event
+from slotfinder.store._sqlite import CalendarStore
+from tests.support import EXAMPLES, example
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 PATIENT_VALUES = ("MRN-SECRET-4711", "SSN-101-01-0001", "Timothy", "Bixby", "2008-01-06")
@@ -71,7 +71,7 @@ def paths_of(data: Any) -> list[str]:
 
 def test_every_event_example_is_read() -> None:
     """Every shared scheduling-event example parses; the other examples (AvailableSlots) are refused by type."""
-    names = sorted(p.name for p in SHARED_EXAMPLES.glob("*.json"))
+    names = sorted(p.name for p in EXAMPLES.glob("*.json"))
     assert set(EVENT_EXAMPLES) <= set(names)
     for name in names:
         data = example(name)

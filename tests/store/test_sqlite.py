@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from slotfinder import Clinic, Settings, SlotRequest, VisitTypeFilter, demo_clinic, find_slots_redox, list_candidates
-from slotfinder.calendars import zones
-from slotfinder.store.sqlite import CalendarStore
+from slotfinder._calendars import zones
+from slotfinder.store._sqlite import CalendarStore
 from tests.support import example, seed
 
 ANA = "1234567890"
@@ -152,7 +152,7 @@ def test_no_patient_data_in_anomalies(tmp_path: Path) -> None:
 
 WRITER = """
 import json, sys
-from slotfinder.store.sqlite import CalendarStore
+from slotfinder.store._sqlite import CalendarStore
 store = CalendarStore(sys.argv[1])
 for i in range(int(sys.argv[2]), int(sys.argv[3])):
     message = {"Meta": {"DataModel": "Scheduling", "EventType": "New"},
@@ -248,7 +248,7 @@ def test_reason_mapping_is_logged_and_replayed(tmp_path: Path) -> None:
 
 def test_malformed_reason_mapping_is_refused(tmp_path: Path) -> None:
     """A mapping whose values are not code lists or null is refused before anything is written."""
-    from slotfinder.errors import InvalidClinic
+    from slotfinder._errors import InvalidClinic
 
     with store_with_demo(tmp_path) as store:
         count = len(store.log())
@@ -260,7 +260,7 @@ def test_malformed_reason_mapping_is_refused(tmp_path: Path) -> None:
 def test_reconcile_against_a_fhir_slot_bundle(tmp_path: Path) -> None:
     """The store's own FHIR export agrees with it; a busy Slot dropped from it, or an extra one, is listed."""
     from slotfinder.fhir import write_clinic_bundle
-    from slotfinder.store.reconcile import reconcile_fhir
+    from slotfinder.store._reconcile import reconcile_fhir
 
     first, last = dt.date(2025, 10, 20), dt.date(2025, 10, 31)
     window = (zones.instant_of(CHICAGO, first, 0), zones.instant_of(CHICAGO, last, 1440))

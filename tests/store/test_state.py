@@ -1,4 +1,4 @@
-"""The rules of ``slotfinder.store.state``, each shown by what it allows and what it forbids.
+"""The rules of ``slotfinder.store._state``, each shown by what it allows and what it forbids.
 
 A small clinic in America/Chicago: ``P1`` and ``P2`` work at ``MAIN`` (department 3N, rooms 136 and
 137) Monday to Friday 09:00-12:00 on a 15-minute grid; ``ANNEX`` (department 2W) has no template.
@@ -13,8 +13,8 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import pytest
 
-from slotfinder.calendars.zones import instant_of
-from slotfinder.domain import (
+from slotfinder._calendars.zones import instant_of
+from slotfinder._domain import (
     Busy,
     BusyKind,
     Clinic,
@@ -27,10 +27,10 @@ from slotfinder.domain import (
     VisitTypeFilter,
     WeeklyTemplate,
 )
-from slotfinder.events import EventKind, LocationRef, PushedSlot, SlotsPushed, StaffTime, VisitEvent
-from slotfinder.pipeline import list_candidates
-from slotfinder.store.sqlite import StoreState, materialise
-from slotfinder.store.state import (
+from slotfinder._events import EventKind, LocationRef, PushedSlot, SlotsPushed, StaffTime, VisitEvent
+from slotfinder._pipeline import list_candidates
+from slotfinder.store._sqlite import StoreState, materialise
+from slotfinder.store._state import (
     Appointment,
     PushedEntry,
     ReasonMap,

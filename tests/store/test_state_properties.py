@@ -19,12 +19,12 @@ import pytest
 from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
-from slotfinder.calendars.zones import instant_of
-from slotfinder.domain import Busy, BusyKind, Clinic, Location, PatientId, Provider, VisitType, WeeklyTemplate
-from slotfinder.events import EventKind, LocationRef, PushedSlot, SlotsPushed, StaffTime, VisitEvent
-from slotfinder.redox.events import parse_event
-from slotfinder.store.sqlite import CalendarStore, materialise
-from slotfinder.store.state import Appointment, PushedEntry, ReasonMap, apply_push, apply_visit, from_busy
+from slotfinder._calendars.zones import instant_of
+from slotfinder._domain import Busy, BusyKind, Clinic, Location, PatientId, Provider, VisitType, WeeklyTemplate
+from slotfinder._events import EventKind, LocationRef, PushedSlot, SlotsPushed, StaffTime, VisitEvent
+from slotfinder.redox._events import parse_event
+from slotfinder.store._sqlite import CalendarStore, materialise
+from slotfinder.store._state import Appointment, PushedEntry, ReasonMap, apply_push, apply_visit, from_busy
 
 ZONE = "America/Chicago"
 MONDAY = dt.date(2025, 6, 2)

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.support import ROOT, SHARED_EXAMPLES, example
+from tests.support import EXAMPLES, ROOT, example
 
 DEMO = ROOT / "slotfinder" / "data" / "demo_clinic.json"
 
@@ -20,10 +20,10 @@ def test_import_ingest_find(tmp_path: Path) -> None:
     """import a clinic, ingest the example booking and hold, then find from the store skips them."""
     db = str(tmp_path / "c.db")
     assert run("import", "--db", db, str(DEMO)).returncode == 0
-    done = run("ingest", "--db", db, str(SHARED_EXAMPLES / "new.json"), str(SHARED_EXAMPLES / "hold.json"))
+    done = run("ingest", "--db", db, str(EXAMPLES / "new.json"), str(EXAMPLES / "hold.json"))
     assert done.returncode == 0, done.stderr
     assert done.stdout.count("applied") == 2
-    request = SHARED_EXAMPLES / "availableslots-request.json"
+    request = EXAMPLES / "availableslots-request.json"
     found = run("find", str(request), "--db", db, "--limit", "30", "--per-day", "30", "--per-provider-day", "30")
     assert found.returncode == 0, found.stderr
     times = [s["DateTime"] for s in json.loads(found.stdout)["AvailableSlots"]]
@@ -48,7 +48,7 @@ def test_ingest_bad_message_reported_exit_2(tmp_path: Path) -> None:
 
 def test_ingest_without_store_is_named(tmp_path: Path) -> None:
     """A store that does not exist is named in one line, exit 2."""
-    done = run("ingest", "--db", str(tmp_path / "missing.db"), str(SHARED_EXAMPLES / "new.json"))
+    done = run("ingest", "--db", str(tmp_path / "missing.db"), str(EXAMPLES / "new.json"))
     assert done.returncode == 2
     assert "no such store" in done.stderr
 
@@ -57,7 +57,7 @@ def test_reconcile_lists_differences(tmp_path: Path) -> None:
     """A BookedResponse that moved one visit and lacks another is compared by visit number."""
     db = str(tmp_path / "c.db")
     run("import", "--db", db, str(DEMO))
-    run("ingest", "--db", db, str(SHARED_EXAMPLES / "new.json"), str(SHARED_EXAMPLES / "hold.json"))
+    run("ingest", "--db", db, str(EXAMPLES / "new.json"), str(EXAMPLES / "hold.json"))
     booked = {
         "Meta": {"DataModel": "Scheduling", "EventType": "BookedResponse"},
         "Visits": [

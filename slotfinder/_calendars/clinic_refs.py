@@ -1,0 +1,104 @@
+"""Clinic-file rules between objects: unique IDs, references that resolve, known time zones.
+
+They run on the raw JSON mapping, not on domain objects, so they still run (and report) when some
+object is malformed; ``clinic_file`` adds their problems to the structural ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from slotfinder._calendars import zones
+from slotfinder._errors import Problem
+
+__all__ = ["reference_problems", "unknown_zones"]
+
+
+def _objects(raw: Mapping[str, Any], key: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    items = raw.get(key)
+    if isinstance(items, list):
+        for i, item in enumerate(items):
+            if isinstance(item, Mapping):
+                yield f"$.{key}[{i}]", item
+
+
+def _texts(obj: Mapping[str, Any], key: str) -> Iterator[tuple[int, str]]:
+    items = obj.get(key)
+    if isinstance(items, list):
+        yield from ((i, item) for i, item in enumerate(items) if isinstance(item, str))
+
+
+def _ids(raw: Mapping[str, Any], key: str, name: str, what: str, problems: list[Problem]) -> set[str] | None:
+    """The ``name`` values of the objects under ``key``, a repeated one being a problem.
+
+    None when some object has no readable value: its own problem is reported already, and checking
+    references against a partial set would add a false "no such id" for every item that names it.
+    """
+    first: dict[str, str] = {}
+    for path, obj in _objects(raw, key):
+        value = obj.get(name)
+        if isinstance(value, str):
+            if value in first:
+                problems.append(Problem(f"{path}.{name}", f"duplicate {what} (first at {first[value]})"))
+            first.setdefault(value, path)
+    items = raw.get(key)
+    readable = isinstance(items, list) and all(isinstance(o, Mapping) and isinstance(o.get(name), str) for o in items)
+    return set(first) if readable else None
+
+
+def unknown_zones(raw: Mapping[str, Any]) -> list[tuple[str, str]]:
+    found = ((f"{path}.time_zone", loc.get("time_zone")) for path, loc in _objects(raw, "locations"))
+    return [(path, zone) for path, zone in found if isinstance(zone, str) and zone and not zones.check_zone(zone)]
+
+
+def _units(raw: Mapping[str, Any], key: str, noun: str, what: str, problems: list[Problem]) -> dict[str, set[str]]:
+    """Names of ``key`` ("rooms" or "equipment") per location id; a name repeated within a location,
+    or one a visit type needs that no location has, is a problem."""
+    named: dict[str, set[str]] = {}
+    for path, loc in _objects(raw, "locations"):
+        names: set[str] = set()
+        for i, name in _texts(loc, key):
+            if name in names:
+                problems.append(Problem(f"{path}.{key}[{i}]", f"duplicate {noun} name in this location"))
+            names.add(name)
+        location = loc.get("id")
+        if isinstance(location, str):
+            named.setdefault(location, set()).update(names)
+    everywhere = set().union(*named.values())
+    for path, visit_type in _objects(raw, "visit_types"):
+        for i, name in _texts(visit_type, key):
+            if name not in everywhere:
+                problems.append(Problem(f"{path}.{key}[{i}]", f"no location has {what} of this name"))
+    return named
+
+
+def reference_problems(raw: Mapping[str, Any]) -> list[Problem]:
+    """Unique ids, and every id, code and room an item names exists."""
+    problems: list[Problem] = []
+    providers = _ids(raw, "providers", "id", "provider id", problems)
+    locations = _ids(raw, "locations", "id", "location id", problems)
+    codes = _ids(raw, "visit_types", "code", "visit type code", problems)
+    rooms = _units(raw, "rooms", "room", "a room", problems)
+    equipment = _units(raw, "equipment", "equipment", "equipment", problems)
+    for key, codes_key in (
+        ("templates", "visit_types"),
+        ("openings", "visit_types"),
+        ("open_times", "visit_types"),
+        ("busy", "reserved_for"),
+    ):
+        for path, item in _objects(raw, key):
+            provider, location, room = item.get("provider_id"), item.get("location_id"), item.get("room")
+            unit = item.get("equipment")
+            if isinstance(unit, str) and isinstance(location, str) and unit not in equipment.get(location, {unit}):
+                problems.append(Problem(f"{path}.equipment", "the location has no equipment of this name"))
+            if providers is not None and isinstance(provider, str) and provider not in providers:
+                problems.append(Problem(f"{path}.provider_id", "no provider has this id"))
+            if locations is not None and isinstance(location, str) and location not in locations:
+                problems.append(Problem(f"{path}.location_id", "no location has this id"))
+            if isinstance(room, str) and isinstance(location, str) and room not in rooms.get(location, {room}):
+                problems.append(Problem(f"{path}.room", "the location has no room of this name"))
+            for i, code in _texts(item, codes_key):
+                if codes is not None and code not in codes:
+                    problems.append(Problem(f"{path}.{codes_key}[{i}]", "no visit type has this code"))
+    return problems

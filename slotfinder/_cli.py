@@ -1,0 +1,279 @@
+"""Command line: ``slotfinder find REQUEST.json`` prints the AvailableSlotsResponse JSON.
+
+Bad input exits with status 2 and one line naming the field and the rule; never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from slotfinder._errors import InvalidRequest, Problem, SlotfinderError
+
+__all__ = ["main"]
+
+BAD_INPUT = 2
+
+# Capacity-planning commands: their module (and matplotlib, tqdm, dask) loads only when one runs.
+PLANNING_COMMANDS = {
+    "bench": "latency benchmark grid: engine vs interval-sweep baseline, JSON and a Markdown table",
+    "simulate": "capacity simulation: requests over weeks, offers, choices, bookings; metrics and plots",
+}
+
+
+def _parser(planning: bool = False) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="slotfinder", description="When can this patient be seen?")
+    commands = parser.add_subparsers(dest="command", required=True)
+    find = commands.add_parser("find", help="answer a Redox Scheduling.AvailableSlots request")
+    find.add_argument("request", help="AvailableSlots request JSON file ('-' reads standard input)")
+    _search_options(find)
+    demo = commands.add_parser("demo", help="answer the bundled example request against the demo clinic")
+    _search_options(demo)
+    imports = commands.add_parser("import", help="load calendars into a store: clinic JSON, FHIR bundle, .ics")
+    imports.add_argument("--db", required=True, help="SQLite calendar store (created when missing)")
+    imports.add_argument("sources", nargs="+", help="clinic JSON, FHIR R4 Bundle JSON, .ics files, or a calendar map")
+    imports.add_argument("--map", help="calendar map JSON: which provider or room and location each .ics is")
+    imports.add_argument("--from", dest="first", help="first local date of .ics expansion (default: 30 days ago)")
+    imports.add_argument("--to", dest="last", help="last local date of .ics expansion (default: a year after --from)")
+    ingest = commands.add_parser("ingest", help="apply Redox scheduling messages to a store")
+    ingest.add_argument("--db", required=True, help="SQLite calendar store")
+    ingest.add_argument("messages", nargs="*", help="message files: one message, or a JSON array of messages")
+    ingest.add_argument(
+        "--reasons", help='PushSlots Reason mapping JSON, e.g. {"Office Visit": ["210"], "Blocked": null}'
+    )
+    reconcile = commands.add_parser("reconcile", help="compare a Redox BookedResponse or FHIR Slot bundle with a store")
+    reconcile.add_argument("--db", required=True, help="SQLite calendar store")
+    reconcile.add_argument("booked", help="BookedResponse JSON file, or a FHIR R4 Bundle of Slots")
+    reconcile.add_argument("--start", help="window start, ISO 8601 with offset (default: the earliest visit)")
+    reconcile.add_argument("--end", help="window end, ISO 8601 with offset (default: after the latest visit)")
+    if planning:
+        from slotfinder.planning import _cli as planning_cli
+
+        planning_cli.add_parsers(commands)
+    else:  # named in the help, parsed in full once one of them is asked for
+        for name, text in PLANNING_COMMANDS.items():
+            commands.add_parser(name, help=text, add_help=False).add_argument("rest", nargs=argparse.REMAINDER)
+    return parser
+
+
+def _search_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--clinic", help="clinic JSON file (default: the bundled demo clinic)")
+    parser.add_argument("--db", help="search the calendars of this SQLite store instead of a clinic file")
+    parser.add_argument("--now", help="the current instant, ISO 8601 with offset (default: Meta.EventDateTime)")
+    parser.add_argument("--limit", type=int, help="how many slots (top K, default 10)")
+    parser.add_argument("--per-day", type=int, help="at most this many slots on one local date (default 3)")
+    parser.add_argument("--per-provider-day", type=int, help="at most this many per provider and date (default 2)")
+    parser.add_argument("--hard-preferences", action="store_true", help="preferences filter instead of ranking")
+    parser.add_argument("--explain", action="store_true", help="also print score breakdowns and notes to stderr")
+    parser.add_argument(
+        "--output", choices=("redox", "fhir"), default="redox", help="AvailableSlotsResponse, or a FHIR R4 Bundle"
+    )
+
+
+def _read_json(path: str) -> Any:
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        raise _InputError(f"{path}: cannot read ({error.strerror})") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise _InputError(f"{path}: not valid JSON (line {error.lineno}, column {error.colno})") from None
+
+
+class _InputError(Exception):
+    """A file problem, reported in one line."""
+
+
+def _run(args: argparse.Namespace) -> int:
+    from slotfinder._calendars.clinic_file import load_clinic
+    from slotfinder._settings import Settings
+    from slotfinder.redox._api import find_slots_redox
+    from slotfinder.redox._values import parse_instant
+
+    if args.command == "demo":
+        message = json.loads(resources.files("slotfinder").joinpath("data/demo_request.json").read_text("utf-8"))
+    else:
+        message = _read_json(args.request)
+    clinic = load_clinic(args.clinic) if args.clinic else None
+    if args.db:
+        from slotfinder.store._sqlite import CalendarStore
+
+        with CalendarStore(_existing(args.db)) as store:
+            clinic = store.snapshot()
+    now = None
+    if args.now is not None:
+        try:
+            now = parse_instant(args.now)
+        except ValueError as error:
+            raise InvalidRequest([Problem("--now", str(error))]) from None
+    options = {
+        "limit": args.limit,
+        "per_day": args.per_day,
+        "per_provider_day": args.per_provider_day,
+        "hard_preferences": args.hard_preferences or None,
+    }
+    try:
+        settings = Settings(**{k: v for k, v in options.items() if v is not None})
+    except ValueError as error:
+        raise _InputError(f"invalid option: {error}") from None
+    result = find_slots_redox(message, clinic, settings, now)
+    if args.output == "fhir":
+        from slotfinder.fhir import write_slots_bundle
+
+        sys.stdout.write(json.dumps(write_slots_bundle(result), indent=2) + "\n")
+    else:
+        sys.stdout.write(result.to_json())
+    if args.explain:
+        _explain(result)
+    return 0
+
+
+def _explain(result: Any) -> None:
+    err = sys.stderr
+    err.write(f"status {result.status}; {result.candidates} candidates, {result.pruned_to} after pruning\n")
+    for rank, slot in enumerate(result.slots, start=1):
+        terms = ", ".join(f"{k} {v:+.2f}" for k, v in slot.breakdown().items() if v)
+        err.write(
+            f"{rank:>2}. {slot.slot_id}  {slot.local_date} {slot.local_time:%H:%M}  score {slot.score:.2f}  ({terms})\n"
+        )
+    for path in result.ignored:
+        err.write(f"ignored: {path}\n")
+    for reason in result.reasons:
+        err.write(f"why empty: {reason}\n")
+    for slot in result.alternatives:
+        err.write(f"alternative: {slot.slot_id}\n")
+
+
+def _existing(path: str) -> str:
+    if not Path(path).exists():
+        raise _InputError(f"{path}: no such store (create it with slotfinder import)")
+    return path
+
+
+def _messages(path: str) -> list[str]:
+    """The messages of a file, each as verbatim text where the file holds one."""
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        raise _InputError(f"{path}: cannot read ({error.strerror})") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        return [text]  # logged verbatim and rejected by the store, not lost here
+    return [json.dumps(m) for m in data] if isinstance(data, list) else [text]
+
+
+def _dates(args: argparse.Namespace) -> tuple[dt.date, dt.date]:
+    try:
+        first = dt.date.fromisoformat(args.first) if args.first else dt.datetime.now(dt.UTC).date() - dt.timedelta(30)
+        last = dt.date.fromisoformat(args.last) if args.last else first + dt.timedelta(days=366)
+    except ValueError:
+        raise _InputError("--from/--to: must be dates YYYY-MM-DD") from None
+    if last < first:
+        raise _InputError("--to: must not be before --from")
+    return first, last
+
+
+def _import(args: argparse.Namespace) -> int:
+    from slotfinder.ical._read import declared_source, load_calendar_map
+    from slotfinder.store._imports import ical_envelope
+    from slotfinder.store._sqlite import CalendarStore
+
+    mapped = {p.resolve(): s for p, s in load_calendar_map(args.map)} if args.map else {}
+    with CalendarStore(args.db) as store:
+        for path in args.sources:
+            if path.endswith(".ics"):
+                first, last = _dates(args)
+                try:
+                    text = Path(path).read_text(encoding="utf-8")
+                except OSError as error:
+                    raise _InputError(f"{path}: cannot read ({error.strerror})") from None
+                source = mapped.get(Path(path).resolve()) or declared_source(text, Path(path).name)
+                body = ical_envelope(
+                    text, source.name, source.location_id, source.provider_id, source.room, first, last
+                )
+                done = store.import_calendar("ical", body)
+            else:
+                data = _read_json(path)
+                if isinstance(data, dict) and data.get("resourceType") == "Bundle":
+                    done = store.import_calendar("fhir", json.dumps(data))
+                else:
+                    done = store.load_clinic(data)
+            sys.stdout.write(f"{path}: imported (log {done.seq})\n")
+            for note in done.anomalies:
+                sys.stdout.write(f"  {note}\n")
+    return 0
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    from slotfinder.store._sqlite import CalendarStore
+
+    rejected = 0
+    with CalendarStore(_existing(args.db)) as store:
+        if args.reasons:
+            store.set_reasons(_read_json(args.reasons))
+            sys.stdout.write(f"{args.reasons}: Reason mapping in force\n")
+        for path in args.messages:
+            for n, text in enumerate(_messages(path)):
+                done = store.ingest(text)
+                rejected += not done.applied
+                state = "applied" if done.applied else "rejected"
+                sys.stdout.write(f"{path}[{n}]: {state} (log {done.seq})\n")
+                for anomaly in done.anomalies:
+                    sys.stdout.write(f"  {anomaly}\n")
+    return BAD_INPUT if rejected else 0
+
+
+def _reconcile(args: argparse.Namespace) -> int:
+    from slotfinder.redox._values import parse_instant
+    from slotfinder.store._reconcile import reconcile_booked, reconcile_fhir
+    from slotfinder.store._sqlite import CalendarStore
+
+    message = _read_json(args.booked)
+    is_fhir = isinstance(message, dict) and message.get("resourceType") == "Bundle"
+    if is_fhir:
+        items = [e.get("resource", {}) for e in message.get("entry", []) if isinstance(e, dict)]
+        texts = [r.get("start") for r in items if isinstance(r, dict) and r.get("resourceType") == "Slot"]
+    else:
+        visits = message.get("Visits") if isinstance(message, dict) else None
+        texts = [v.get("VisitDateTime") for v in visits or [] if isinstance(v, dict)]
+    try:
+        starts = [parse_instant(t) for t in texts if isinstance(t, str)]
+        first = parse_instant(args.start) if args.start else min(starts, default=0)
+        last = parse_instant(args.end) if args.end else max(starts, default=0) + 1
+    except ValueError as error:
+        raise _InputError(f"{args.booked} or --start/--end: a date-time {error}") from None
+    with CalendarStore(_existing(args.db)) as store:
+        clinic = store.snapshot()
+    found = (reconcile_fhir if is_fhir else reconcile_booked)(message, clinic, (first, last))
+    sys.stdout.write(json.dumps([{"VisitNumber": d.visit_number, "Difference": d.what} for d in found], indent=2))
+    sys.stdout.write("\n")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``slotfinder`` command."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    planning = bool(words) and words[0] in PLANNING_COMMANDS
+    args = _parser(planning).parse_args(words)
+    commands = {"import": _import, "ingest": _ingest, "reconcile": _reconcile}
+    if planning:
+        from slotfinder.planning import _cli as planning_cli
+
+        commands.update(planning_cli.COMMANDS)
+    try:
+        return commands.get(args.command, _run)(args)
+    except (SlotfinderError, _InputError) as error:
+        sys.stderr.write(f"slotfinder: {error}\n")
+        return BAD_INPUT
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

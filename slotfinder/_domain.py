@@ -1,0 +1,319 @@
+"""The clinic and the request, as frozen attrs values.
+
+Plain values only: no JSON field names, no solver, no time-zone arithmetic. Two time scales appear:
+
+* an *instant* is an ``int`` of minutes since 1970-01-01T00:00Z (the engine's only clock);
+* a *wall time* is an ``int`` of minutes after local midnight (0..1440) at a location, used by
+  weekly templates and preferences, and turned into instants only by ``calendars.zones``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Iterable
+from typing import Any
+
+import attrs
+from attrs import field, frozen
+
+__all__ = [
+    "Busy",
+    "BusyKind",
+    "Clinic",
+    "Location",
+    "LocationFilter",
+    "OpenTime",
+    "Opening",
+    "PatientId",
+    "Preference",
+    "Provider",
+    "ProviderFilter",
+    "SlotRequest",
+    "VisitType",
+    "VisitTypeFilter",
+    "WeeklyTemplate",
+]
+
+MINUTES_PER_DAY = 1440
+
+
+def _non_empty(_inst: Any, attribute: attrs.Attribute[Any], value: str) -> None:
+    if not value.strip():
+        raise ValueError(f"{attribute.name} must not be empty")
+
+
+def _positive(_inst: Any, attribute: attrs.Attribute[Any], value: int) -> None:
+    if value <= 0:
+        raise ValueError(f"{attribute.name} must be a positive number of minutes, got {value}")
+
+
+def _at_most_a_day(_inst: Any, attribute: attrs.Attribute[Any], value: int) -> None:
+    if value > MINUTES_PER_DAY:
+        raise ValueError(f"{attribute.name} must be at most {MINUTES_PER_DAY} minutes, got {value}")
+
+
+def _wall_time(_inst: Any, attribute: attrs.Attribute[Any], value: int) -> None:
+    if not 0 <= value <= MINUTES_PER_DAY:
+        raise ValueError(f"{attribute.name} must lie in 0..1440 minutes after midnight, got {value}")
+
+
+def _weekdays(_inst: Any, attribute: attrs.Attribute[Any], value: frozenset[int]) -> None:
+    if not value or not value <= frozenset(range(7)):
+        raise ValueError(f"{attribute.name} must be a non-empty set of weekdays 0 (Monday) .. 6 (Sunday)")
+
+
+def _tuple(value: Iterable[Any]) -> tuple[Any, ...]:
+    # Typed as Any so mypy accepts lists and tuples alike at construction; the field type says what is inside.
+    return tuple(value)
+
+
+def _set(value: Iterable[Any]) -> frozenset[Any]:
+    return frozenset(value)
+
+
+@frozen
+class Provider:
+    """A clinician whose calendar can be booked."""
+
+    id: str = field(validator=_non_empty)
+    id_type: str = "NPI"
+    first_name: str | None = None
+    last_name: str | None = None
+    credentials: tuple[str, ...] = field(default=(), converter=_tuple)
+    specialty: str | None = None
+
+
+@frozen
+class Location:
+    """A place visits happen: a department of a facility, in one IANA time zone."""
+
+    id: str = field(validator=_non_empty)
+    facility: str | None
+    department: str | None
+    time_zone: str = field(validator=_non_empty)
+    type: str | None = None
+    rooms: tuple[str, ...] = field(default=(), converter=_tuple)
+    equipment: tuple[str, ...] = field(default=(), converter=_tuple)  # named units (an ECG cart, an ultrasound)
+
+
+@frozen
+class VisitType:
+    """A kind of visit: how long it lasts, whether it needs a room (any of ``rooms``, or any room), and
+    which equipment units of the location it needs."""
+
+    code: str = field(validator=_non_empty)
+    codeset: str | None
+    description: str | None
+    duration: int = field(validator=[_positive, _at_most_a_day])
+    needs_room: bool = False
+    rooms: tuple[str, ...] = field(default=(), converter=_tuple)
+    equipment: tuple[str, ...] = field(default=(), converter=_tuple)  # units it needs, every one, all visit long
+
+
+@frozen
+class WeeklyTemplate:
+    """A recurring block of working time: weekdays, wall-clock start/end at one location.
+
+    ``visit_types`` empty means every visit type; ``effective_until`` None means it never expires;
+    ``slot_length`` is the grid step of starts inside the block; ``room`` is the provider's room.
+    """
+
+    provider_id: str
+    location_id: str
+    weekdays: frozenset[int] = field(converter=_set, validator=_weekdays)
+    start: int = field(validator=_wall_time)
+    end: int = field(validator=_wall_time)
+    slot_length: int = field(default=15, validator=[_positive, _at_most_a_day])
+    visit_types: tuple[str, ...] = field(default=(), converter=_tuple)
+    effective_from: dt.date | None = None
+    effective_until: dt.date | None = None
+    room: str | None = None
+
+    @end.validator
+    def _after_start(self, _attribute: attrs.Attribute[int], value: int) -> None:
+        if value <= self.start:
+            raise ValueError("end must be later than start on the same local day")
+
+    def in_effect(self, date: dt.date) -> bool:
+        """The template gives working time on this local date (its weekday, within its effective dates)."""
+        if date.weekday() not in self.weekdays:
+            return False
+        if self.effective_from is not None and date < self.effective_from:
+            return False
+        return self.effective_until is None or date <= self.effective_until
+
+
+@frozen
+class Opening:
+    """A one-off block of working time on one local date (an extra clinic, a covered shift)."""
+
+    provider_id: str
+    location_id: str
+    date: dt.date
+    start: int = field(validator=_wall_time)
+    end: int = field(validator=_wall_time)
+    slot_length: int = field(default=15, validator=[_positive, _at_most_a_day])
+    visit_types: tuple[str, ...] = field(default=(), converter=_tuple)
+    room: str | None = None
+
+    @end.validator
+    def _after_start(self, _attribute: attrs.Attribute[int], value: int) -> None:
+        if value <= self.start:
+            raise ValueError("end must be later than start on the same local day")
+
+
+@frozen
+class OpenTime:
+    """Bookable time between two instants: a pushed slot, a FHIR free Slot, an iCalendar AVAILABLE.
+
+    ``slot_length`` is the grid step of starts from ``start``; None makes the whole span one slot.
+    ``source`` keeps the identifier it arrived with (a Redox slot ID, a FHIR Slot id, an iCalendar UID).
+    """
+
+    provider_id: str
+    location_id: str
+    start: int
+    end: int = field()
+    slot_length: int | None = field(default=None)
+    visit_types: tuple[str, ...] = field(default=(), converter=_tuple)
+    room: str | None = None
+    source: str | None = None
+
+    @end.validator
+    def _after_start(self, _attribute: attrs.Attribute[int], value: int) -> None:
+        if value <= self.start:
+            raise ValueError("end must be later than start")
+
+    @slot_length.validator
+    def _step(self, _attribute: attrs.Attribute[int | None], value: int | None) -> None:
+        if value is not None and not 0 < value <= MINUTES_PER_DAY:
+            raise ValueError(f"slot_length must be 1..1440 minutes, got {value}")
+
+
+class BusyKind(enum.Enum):
+    """Why a stretch of time is not open."""
+
+    BOOKING = "booking"  # an appointment with a patient
+    HOLD = "hold"  # a patient-less appointment kept for someone
+    BLOCK = "block"  # a patient-less block, possibly reserved for some visit types
+    OUT_OF_OFFICE = "out_of_office"  # provider away (vacation, meeting, sick)
+    CLOSURE = "closure"  # location closed (holiday, maintenance)
+
+
+@frozen
+class PatientId:
+    """One identifier of a patient (ID and its type, e.g. MR)."""
+
+    id: str
+    id_type: str | None = None
+
+
+@frozen
+class Busy:
+    """Busy time between two instants, occupying a provider, a room, a whole location, equipment or a patient.
+
+    A BLOCK with ``reserved_for`` visit-type codes is open to those types and busy for the rest;
+    with ``release_before`` minutes it opens to every type that long before its start.
+    """
+
+    kind: BusyKind
+    start: int
+    end: int = field()
+    provider_id: str | None = None
+    location_id: str | None = None
+    room: str | None = None
+    visit_number: str | None = None
+    patients: tuple[PatientId, ...] = field(default=(), converter=_tuple)
+    reserved_for: tuple[str, ...] = field(default=(), converter=_tuple)
+    release_before: int | None = None
+    equipment: str | None = None  # the equipment unit it occupies (with location_id)
+
+    @end.validator
+    def _after_start(self, _attribute: attrs.Attribute[int], value: int) -> None:
+        if value <= self.start:
+            raise ValueError("end must be later than start")
+
+    def blocks(self, visit_type: str | None, now: int) -> bool:
+        """Whether this item keeps a visit of ``visit_type`` (None: unspecified) out at ``now``."""
+        if self.kind is not BusyKind.BLOCK or not self.reserved_for:
+            return True
+        if self.release_before is not None and now >= self.start - self.release_before:
+            return False
+        return visit_type not in self.reserved_for
+
+
+@frozen
+class Clinic:
+    """Everything the engine knows about a clinic's calendars."""
+
+    providers: tuple[Provider, ...] = field(converter=_tuple)
+    locations: tuple[Location, ...] = field(converter=_tuple)
+    visit_types: tuple[VisitType, ...] = field(converter=_tuple)
+    templates: tuple[WeeklyTemplate, ...] = field(default=(), converter=_tuple)
+    openings: tuple[Opening, ...] = field(default=(), converter=_tuple)
+    open_times: tuple[OpenTime, ...] = field(default=(), converter=_tuple)
+    busy: tuple[Busy, ...] = field(default=(), converter=_tuple)
+    default_duration: int = field(default=30, validator=[_positive, _at_most_a_day])
+    name: str = "clinic"
+
+    def provider(self, provider_id: str) -> Provider:
+        return next(p for p in self.providers if p.id == provider_id)
+
+    def location(self, location_id: str) -> Location:
+        return next(loc for loc in self.locations if loc.id == location_id)
+
+    def visit_type(self, code: str) -> VisitType:
+        return next(v for v in self.visit_types if v.code == code)
+
+
+# ---- the request ----------------------------------------------------------------------------
+
+
+@frozen
+class ProviderFilter:
+    """Only this provider: ID must match, and IDType too when given."""
+
+    id: str
+    id_type: str | None = None
+
+
+@frozen
+class LocationFilter:
+    """A location alternative: every field that is not None must match."""
+
+    id: str | None = None
+    facility: str | None = None
+    department: str | None = None
+    room: str | None = None
+    type: str | None = None
+
+
+@frozen
+class VisitTypeFilter:
+    """A requested visit type: Code must match, and Codeset too when given."""
+
+    code: str
+    codeset: str | None = None
+
+
+@frozen
+class Preference:
+    """One alternative of the patient's preferences: weekdays (0 = Monday), start wall times, duration."""
+
+    days: frozenset[int] = field(default=frozenset(), converter=_set)
+    times: tuple[int, ...] = field(default=(), converter=_tuple)
+    duration: int | None = None
+
+
+@frozen
+class SlotRequest:
+    """What is asked: a window of instants and the filters and preferences that apply."""
+
+    start: int
+    end: int | None = None
+    providers: tuple[ProviderFilter, ...] = field(default=(), converter=_tuple)
+    locations: tuple[LocationFilter, ...] = field(default=(), converter=_tuple)
+    visit_types: tuple[VisitTypeFilter, ...] = field(default=(), converter=_tuple)
+    preferences: tuple[Preference, ...] = field(default=(), converter=_tuple)
+    patient_ids: tuple[PatientId, ...] = field(default=(), converter=_tuple)

@@ -1,0 +1,581 @@
+"""FHIR R4 ``Bundle`` of ``Schedule`` + ``Slot`` -> open time and busy time of a clinic.
+
+Only this module and ``write.py`` know FHIR field names. Every rule is stated in ``docs/fhir.md``:
+
+* a ``Schedule`` is resolved to one provider and/or one location of the clinic through its ``actor``
+  references (Practitioner, PractitionerRole, Location; other actors are noted and ignored);
+* a ``Slot`` with status ``free`` becomes an :class:`OpenTime`, ``busy`` a BOOKING, ``busy-tentative``
+  a HOLD, ``busy-unavailable`` a BLOCK (a CLOSURE on a Schedule that names only a location), and
+  ``entered-in-error`` is skipped;
+* codes of ``Slot.serviceType`` / ``Slot.appointmentType`` (else ``Schedule.serviceType``) that are
+  visit types of the clinic become the open time's visit types.
+
+Malformed input raises :class:`InvalidClinic` with every problem at a JSON path into the bundle
+(``$.entry[3].resource.start``); what is well formed but cannot be used is listed in
+``FhirItems.skipped``. Neither ever repeats a value from the bundle.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Mapping, Sequence
+from fractions import Fraction
+from typing import Any
+
+from attrs import evolve, frozen
+
+from slotfinder._domain import Busy, BusyKind, Clinic, Location, OpenTime
+from slotfinder._errors import InvalidClinic, Problem
+
+__all__ = [
+    "BUSY_KINDS",
+    "LOCATION_SYSTEM",
+    "NPI_SYSTEM",
+    "SLOT_STATUSES",
+    "FhirItems",
+    "read_fhir_bundle",
+]
+
+NPI_SYSTEM = "http://hl7.org/fhir/sid/us-npi"
+"""Identifier system of US National Provider Identifiers."""
+
+LOCATION_SYSTEM = "urn:slotfinder:location"
+"""Identifier system the writer gives a clinic ``Location.id`` (the reader accepts any system)."""
+
+SLOT_STATUSES = ("busy", "free", "busy-unavailable", "busy-tentative", "entered-in-error")
+"""The R4 ``SlotStatus`` codes (a required binding)."""
+
+BUSY_KINDS = {
+    "busy": BusyKind.BOOKING,
+    "busy-tentative": BusyKind.HOLD,
+    "busy-unavailable": BusyKind.BLOCK,
+}
+"""Busy statuses on a Schedule with a practitioner; on a location-only Schedule busy-unavailable is a CLOSURE."""
+
+_EPOCH_DATE = dt.date(1970, 1, 1)
+# The R4 instant: date, time with seconds, optional fraction, mandatory offset.
+_INSTANT = re.compile(
+    r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})T(?P<h>[01][0-9]|2[0-3]):(?P<m>[0-5][0-9]):(?P<s>[0-5][0-9]|60)"
+    r"(?P<frac>\.[0-9]+)?(?P<tz>Z|[+-](?:(?:0[0-9]|1[0-3]):[0-5][0-9]|14:00))"
+)
+_NAIVE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?")
+# The last "Type/id" of a reference (relative or absolute), ignoring a trailing _history/version.
+_TYPE_ID = re.compile(r"(?:^|/)(?P<type>[A-Z][A-Za-z]{1,63})/(?P<id>[A-Za-z0-9\-.]{1,64})(?:/_history/[^/]+)?$")
+_TYPE_NAME = re.compile(r"[A-Z][A-Za-z]{1,63}")
+_PRACTITIONER_TYPES = ("Practitioner", "PractitionerRole")
+
+
+@frozen
+class FhirItems:
+    """What a FHIR bundle adds to a clinic: open time (free Slots), busy time (busy Slots), and what was skipped.
+
+    ``skipped`` holds one line per thing not used, ``"<JSON path>: <reason>"`` (never a value).
+    """
+
+    open_times: tuple[OpenTime, ...] = ()
+    busy: tuple[Busy, ...] = ()
+    skipped: tuple[str, ...] = ()
+
+    def add_to(self, clinic: Clinic) -> Clinic:
+        """``clinic`` with these open times and busy items appended to its own."""
+        return evolve(clinic, open_times=(*clinic.open_times, *self.open_times), busy=(*clinic.busy, *self.busy))
+
+
+@frozen
+class _Actor:
+    """One ``Schedule.actor`` resolved: a provider, a location, or neither (``reason`` says why)."""
+
+    kind: str  # "practitioner", "location" or "other"
+    provider_id: str | None = None
+    location_id: str | None = None
+    role_locations: tuple[str, ...] = ()  # clinic locations of a PractitionerRole
+    reason: str | None = None
+
+
+@frozen
+class _Schedule:
+    """A Schedule resolved against the clinic (``skipped`` set when it cannot be used)."""
+
+    path: str
+    provider_id: str | None = None
+    location_id: str | None = None
+    concepts: tuple[tuple[tuple[str | None, str], ...], ...] = ()  # Schedule.serviceType codings
+    skipped: str | None = None
+
+
+def _casefold(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def _type_name(value: Any) -> str:
+    """A resource type for a message, only when it looks like one (never arbitrary text)."""
+    return value if isinstance(value, str) and _TYPE_NAME.fullmatch(value) else "unknown"
+
+
+class _Reader:
+    """One pass over one bundle; problems and skipped notes are collected, not raised, until the end."""
+
+    def __init__(self, bundle: Mapping[str, Any], clinic: Clinic) -> None:
+        self.clinic = clinic
+        self.problems: list[Problem] = []
+        self.skipped: list[str] = []
+        self.open_times: list[OpenTime] = []
+        self.busy: list[Busy] = []
+        self.resources: list[tuple[str, Mapping[str, Any]]] = []  # (path, resource) per usable entry
+        self.by_url: dict[str, tuple[str, Mapping[str, Any]]] = {}
+        self.by_type_id: dict[tuple[str, str], tuple[str, Mapping[str, Any]]] = {}
+        self.schedules: dict[str, _Schedule] = {}  # by the Schedule's path
+        self.is_bundle = self._index(bundle)
+
+    # ---- reporting and shape checks ----------------------------------------------------------
+
+    def problem(self, path: str, rule: str) -> None:
+        self.problems.append(Problem(path, rule))
+
+    def skip(self, path: str, reason: str) -> None:
+        self.skipped.append(f"{path}: {reason}")
+
+    def obj(self, value: Any, path: str, *, required: bool = False) -> Mapping[str, Any] | None:
+        if value is None:
+            if required:
+                self.problem(path, "is required")
+            return None
+        if not isinstance(value, Mapping):
+            self.problem(path, "must be a JSON object")
+            return None
+        return value
+
+    def items(self, value: Any, path: str, *, required: bool = False) -> list[Any]:
+        if value is None:
+            if required:
+                self.problem(path, "is required (a non-empty list)")
+            return []
+        if not isinstance(value, list):
+            self.problem(path, "must be a list")
+            return []
+        if required and not value:
+            self.problem(path, "must not be empty")
+        return value
+
+    def text(self, value: Any, path: str, *, required: bool = False) -> str | None:
+        if value is None:
+            if required:
+                self.problem(path, "is required")
+            return None
+        if not isinstance(value, str) or not value.strip():
+            self.problem(path, "must be a non-empty string")
+            return None
+        return value
+
+    # ---- the bundle ---------------------------------------------------------------------------
+
+    def _index(self, bundle: Any) -> bool:
+        """Index the entries by fullUrl and Type/id; False when ``bundle`` is not a Bundle at all."""
+        if not isinstance(bundle, Mapping):
+            self.problem("$", "must be a FHIR Bundle (a JSON object)")
+            return False
+        if bundle.get("resourceType") != "Bundle":
+            self.problem("$.resourceType", "must be Bundle")
+            return False
+        for i, raw in enumerate(self.items(bundle.get("entry"), "$.entry")):
+            path = f"$.entry[{i}]"
+            entry = self.obj(raw, path, required=True)
+            if entry is None:
+                continue
+            url = self.text(entry.get("fullUrl"), f"{path}.fullUrl")
+            resource = self.obj(entry.get("resource"), f"{path}.resource")
+            if resource is None:
+                if "resource" not in entry:
+                    self.skip(path, "entry without a resource")
+                continue
+            path += ".resource"
+            kind = self.text(resource.get("resourceType"), f"{path}.resourceType", required=True)
+            if kind is None:
+                continue
+            self.resources.append((path, resource))
+            if url is not None:
+                self.by_url.setdefault(url, (path, resource))
+            rid = resource.get("id")
+            if isinstance(rid, str):
+                self.by_type_id.setdefault((kind, rid), (path, resource))
+        return True
+
+    def run(self) -> None:
+        for path, resource in self.resources:
+            kind = resource["resourceType"]
+            if kind == "Schedule":
+                self.schedules[path] = self._schedule(path, resource)
+        for path, resource in self.resources:
+            kind = resource["resourceType"]
+            if kind == "Slot":
+                self._slot(path, resource)
+            elif kind not in ("Schedule", "Location", *_PRACTITIONER_TYPES):
+                self.skip(
+                    path,
+                    f"a resource of type {_type_name(kind)} is not read (only Schedule and Slot, and the "
+                    "Practitioner, PractitionerRole and Location resources they reference)",
+                )
+
+    # ---- references ---------------------------------------------------------------------------
+
+    def resolve(
+        self, reference: str, container: Mapping[str, Any], container_path: str
+    ) -> tuple[str, Mapping[str, Any]] | None:
+        """The resource a reference string names: contained (``#id``), by fullUrl, or by Type/id."""
+        if reference.startswith("#"):
+            contained = container.get("contained")
+            if isinstance(contained, list):
+                for k, item in enumerate(contained):
+                    if isinstance(item, Mapping) and item.get("id") == reference[1:]:
+                        return f"{container_path}.contained[{k}]", item
+            return None
+        if reference in self.by_url:
+            return self.by_url[reference]
+        match = _TYPE_ID.search(reference)
+        if match is not None:
+            return self.by_type_id.get((match["type"], match["id"]))
+        return None
+
+    def identifiers(self, value: Any, path: str, *, many: bool) -> list[tuple[str | None, str]]:
+        """``(system, value)`` of an Identifier (``many=False``) or a list of them."""
+        found: list[tuple[str | None, str]] = []
+        entries = self.items(value, path) if many else ([] if value is None else [value])
+        for k, item in enumerate(entries):
+            where = f"{path}[{k}]" if many else path
+            ident = self.obj(item, where)
+            if ident is None:
+                continue
+            system = self.text(ident.get("system"), f"{where}.system")
+            text = self.text(ident.get("value"), f"{where}.value")
+            if text is not None:
+                found.append((system, text))
+        return found
+
+    def providers_of(self, identifiers: Sequence[tuple[str | None, str]]) -> set[str]:
+        """Clinic providers an identifier list names: NPI-system identifiers first, then any system."""
+        npi = {
+            p.id
+            for system, value in identifiers
+            if system == NPI_SYSTEM
+            for p in self.clinic.providers
+            if p.id == value and p.id_type.upper() == "NPI"
+        }
+        if npi:
+            return npi
+        return {
+            p.id
+            for system, value in identifiers
+            if system != NPI_SYSTEM
+            for p in self.clinic.providers
+            if p.id == value
+        }
+
+    def locations_of(self, identifiers: Sequence[tuple[str | None, str]], names: Sequence[str]) -> set[str]:
+        """Clinic locations named by identifier value (any system), else by name (see docs/fhir.md)."""
+        by_id = {loc.id for _, value in identifiers for loc in self.clinic.locations if loc.id == value}
+        if by_id:
+            return by_id
+        wanted = {_casefold(n) for n in names}
+        return {loc.id for loc in self.clinic.locations if wanted & _location_names(loc)}
+
+    def actor(
+        self, value: Any, path: str, owner: Mapping[str, Any], owner_path: str, implied: str | None = None
+    ) -> _Actor | None:
+        """Resolve one reference to a provider or a location; ``implied`` is the type the element allows."""
+        ref = self.obj(value, path, required=True)
+        if ref is None:
+            return None
+        reference = self.text(ref.get("reference"), f"{path}.reference")
+        declared = self.text(ref.get("type"), f"{path}.type")
+        display = self.text(ref.get("display"), f"{path}.display")
+        ref_ids = self.identifiers(ref.get("identifier"), f"{path}.identifier", many=False)
+        target = self.resolve(reference, owner, owner_path) if reference is not None else None
+        kind: str | None = None
+        if target is not None:
+            kind = target[1].get("resourceType")
+        elif declared is not None:
+            kind = declared.rsplit("/", 1)[-1]  # Reference.type is a type name or its StructureDefinition URL
+        elif reference is not None and (match := _TYPE_ID.search(reference)) is not None:
+            kind = match["type"]
+        else:
+            kind = implied
+        if kind == "Practitioner":
+            ids = list(ref_ids)
+            if target is not None:
+                ids += self.identifiers(target[1].get("identifier"), f"{target[0]}.identifier", many=True)
+            return self._practitioner(ids)
+        if kind == "PractitionerRole":
+            return (
+                self._role(target)
+                if target is not None
+                else _Actor("practitioner", reason="a PractitionerRole that is not in the bundle")
+            )
+        if kind == "Location":
+            ids, names = list(ref_ids), [display] if display else []
+            if target is not None:
+                ids += self.identifiers(target[1].get("identifier"), f"{target[0]}.identifier", many=True)
+                names += _names(target[1])
+            return self._location(ids, names)
+        self.skip(
+            path, f"an actor of type {_type_name(kind)} is not read (only Practitioner, PractitionerRole and Location)"
+        )
+        return _Actor("other")
+
+    @staticmethod
+    def _found(matches: set[str], what: str) -> tuple[str | None, str | None]:
+        if len(matches) == 1:
+            return next(iter(matches)), None
+        if matches:
+            return None, f"its {what} matches several of the clinic's"
+        return None, f"its {what} is not one of the clinic's"
+
+    def _practitioner(self, identifiers: Sequence[tuple[str | None, str]]) -> _Actor:
+        provider, reason = self._found(self.providers_of(identifiers), "practitioner")
+        return _Actor("practitioner", provider_id=provider, reason=reason)
+
+    def _location(self, identifiers: Sequence[tuple[str | None, str]], names: Sequence[str]) -> _Actor:
+        location, reason = self._found(self.locations_of(identifiers, names), "location")
+        return _Actor("location", location_id=location, reason=reason)
+
+    def _role(self, target: tuple[str, Mapping[str, Any]]) -> _Actor:
+        path, role = target
+        practitioner = self.obj(role.get("practitioner"), f"{path}.practitioner")
+        if practitioner is None:
+            return _Actor("practitioner", reason="its PractitionerRole names no practitioner")
+        found = self.actor(practitioner, f"{path}.practitioner", role, path, "Practitioner")
+        if found is None or found.kind != "practitioner":
+            return _Actor("practitioner", reason="its PractitionerRole's practitioner is not a Practitioner")
+        locations: list[str] = []
+        for k, item in enumerate(self.items(role.get("location"), f"{path}.location")):
+            where = self.actor(item, f"{path}.location[{k}]", role, path, "Location")
+            if where is not None and where.location_id is not None:
+                locations.append(where.location_id)
+        return evolve(found, role_locations=tuple(dict.fromkeys(locations)))
+
+    # ---- Schedule -----------------------------------------------------------------------------
+
+    def concepts(self, value: Any, path: str, *, many: bool) -> list[tuple[tuple[str | None, str], ...]]:
+        """The codings ``(system, code)`` of a CodeableConcept (``many=False``) or a list of them."""
+        found: list[tuple[tuple[str | None, str], ...]] = []
+        entries = self.items(value, path) if many else ([] if value is None else [value])
+        for k, item in enumerate(entries):
+            where = f"{path}[{k}]" if many else path
+            concept = self.obj(item, where)
+            if concept is None:
+                continue
+            codings: list[tuple[str | None, str]] = []
+            for j, raw in enumerate(self.items(concept.get("coding"), f"{where}.coding")):
+                coding = self.obj(raw, f"{where}.coding[{j}]")
+                if coding is None:
+                    continue
+                system = self.text(coding.get("system"), f"{where}.coding[{j}].system")
+                code = self.text(coding.get("code"), f"{where}.coding[{j}].code")
+                if code is not None:
+                    codings.append((system, code))
+            found.append(tuple(codings))
+        return found
+
+    def _schedule(self, path: str, resource: Mapping[str, Any]) -> _Schedule:
+        before = len(self.problems)
+        concepts = tuple(self.concepts(resource.get("serviceType"), f"{path}.serviceType", many=True))
+        active = resource.get("active")
+        if active is not None and not isinstance(active, bool):
+            self.problem(f"{path}.active", "must be true or false")
+        actors = [
+            (f"{path}.actor[{k}]", self.actor(item, f"{path}.actor[{k}]", resource, path))
+            for k, item in enumerate(self.items(resource.get("actor"), f"{path}.actor", required=True))
+        ]
+        if len(self.problems) > before:
+            return _Schedule(path, skipped="the Schedule is malformed")
+        practitioners = [(p, a) for p, a in actors if a is not None and a.kind == "practitioner"]
+        locations = [(p, a) for p, a in actors if a is not None and a.kind == "location"]
+        unknown = [(p, a.reason) for p, a in (*practitioners, *locations) if a.reason is not None]
+        where, reason = path, None
+        if active is False:
+            reason = "the Schedule is not active"
+        elif len(practitioners) > 1:
+            reason = "the Schedule has several practitioner actors (a slot needing several clinicians is not read)"
+        elif len(locations) > 1:
+            reason = "the Schedule has several Location actors"
+        elif not practitioners and not locations:
+            reason = "the Schedule has no Practitioner, PractitionerRole or Location actor"
+        elif unknown:
+            where, reason = unknown[0][0], f"{unknown[0][1]}, so the Schedule is skipped"
+        if reason is not None:
+            self.skip(where, reason)
+            return _Schedule(path, skipped=reason)
+        provider = practitioners[0][1].provider_id if practitioners else None
+        location = locations[0][1].location_id if locations else None
+        if location is None and practitioners and len(practitioners[0][1].role_locations) == 1:
+            location = practitioners[0][1].role_locations[0]
+        return _Schedule(path, provider_id=provider, location_id=location, concepts=concepts)
+
+    # ---- Slot ---------------------------------------------------------------------------------
+
+    def instant(self, value: Any, path: str) -> Fraction | None:
+        """A FHIR instant as exact minutes since the epoch (seconds kept as a fraction of a minute)."""
+        if value is None:
+            self.problem(path, "is required")
+            return None
+        if not isinstance(value, str):
+            self.problem(path, "must be a FHIR instant string")
+            return None
+        match = _INSTANT.fullmatch(value)
+        if match is None:
+            if _NAIVE.fullmatch(value):
+                self.problem(path, "must have a UTC offset (Z or +HH:MM): a FHIR instant always carries one")
+            else:
+                self.problem(path, "must be a FHIR instant such as 2025-10-24T14:30:00Z")
+            return None
+        try:
+            days = (dt.date.fromisoformat(match["date"]) - _EPOCH_DATE).days
+        except ValueError:
+            self.problem(path, "must be a real calendar date")
+            return None
+        tz = match["tz"]
+        offset = 0 if tz == "Z" else (1 if tz[0] == "+" else -1) * (int(tz[1:3]) * 60 + int(tz[4:6]))
+        seconds = Fraction(match["s"] + (match["frac"] or ""))
+        return Fraction(days * 1440 + int(match["h"]) * 60 + int(match["m"]) - offset) + seconds / 60
+
+    def _visit_types(self, concepts: Sequence[tuple[tuple[str | None, str], ...]]) -> tuple[str, ...] | None:
+        """Codes of clinic visit types the concepts name; None when concepts are given but none matches."""
+        if not concepts:
+            return ()
+        codes = [
+            vt.code
+            for codings in concepts
+            for system, code in codings
+            for vt in self.clinic.visit_types
+            if vt.code == code and (system is None or vt.codeset is None or system == vt.codeset)
+        ]
+        return tuple(dict.fromkeys(codes)) or None
+
+    def _slot(self, path: str, resource: Mapping[str, Any]) -> None:
+        before = len(self.problems)
+        status = self.text(resource.get("status"), f"{path}.status", required=True)
+        if status is not None and status not in SLOT_STATUSES:
+            self.problem(f"{path}.status", f"must be one of {', '.join(SLOT_STATUSES)}")
+        if status == "entered-in-error":
+            self.skip(path, "the Slot was entered in error")
+            return
+        slot_id = resource.get("id")
+        if slot_id is not None and not isinstance(slot_id, str):
+            self.problem(f"{path}.id", "must be a string")
+        start = self.instant(resource.get("start"), f"{path}.start")
+        end = self.instant(resource.get("end"), f"{path}.end")
+        if start is not None and end is not None and end <= start:
+            self.problem(f"{path}.end", "must be later than start")
+        concepts = self.concepts(resource.get("serviceType"), f"{path}.serviceType", many=True)
+        concepts += self.concepts(resource.get("appointmentType"), f"{path}.appointmentType", many=False)
+        schedule = self._slot_schedule(path, resource)
+        if len(self.problems) > before or status is None or start is None or end is None or schedule is None:
+            return  # every problem of this Slot is reported; nothing of it is used
+        if schedule.skipped is not None:
+            self.skip(path, f"its Schedule ({schedule.path}) is skipped")
+            return
+        source = slot_id if isinstance(slot_id, str) else None
+        if status == "free":
+            self._free(path, schedule, start, end, concepts, source)
+            return
+        kind = BUSY_KINDS[status]
+        if schedule.provider_id is None and kind is BusyKind.BLOCK:
+            kind = BusyKind.CLOSURE  # the location itself is unavailable
+        self.busy.append(
+            Busy(
+                kind,
+                math.floor(start),  # busy time rounds outwards: never offer a busy minute
+                math.ceil(end),
+                provider_id=schedule.provider_id,
+                location_id=schedule.location_id,
+                visit_number=source,
+            )
+        )
+
+    def _slot_schedule(self, path: str, resource: Mapping[str, Any]) -> _Schedule | None:
+        ref = self.obj(resource.get("schedule"), f"{path}.schedule", required=True)
+        if ref is None:
+            return None
+        reference = self.text(ref.get("reference"), f"{path}.schedule.reference", required=True)
+        if reference is None:
+            return None
+        target = self.resolve(reference, resource, path)
+        if target is None:
+            self.problem(f"{path}.schedule.reference", "must reference a Schedule entry of the bundle")
+            return None
+        if target[1].get("resourceType") != "Schedule":
+            self.problem(f"{path}.schedule.reference", "must reference a Schedule")
+            return None
+        return self.schedules.get(target[0]) or _Schedule(target[0], skipped="a contained Schedule is not read")
+
+    def _free(
+        self,
+        path: str,
+        schedule: _Schedule,
+        start: Fraction,
+        end: Fraction,
+        concepts: list[tuple[tuple[str | None, str], ...]],
+        source: str | None,
+    ) -> None:
+        location = schedule.location_id
+        if location is None and len(self.clinic.locations) == 1:
+            location = self.clinic.locations[0].id
+        if schedule.provider_id is None:
+            self.skip(path, "free time of a Schedule without a practitioner has no provider to book")
+            return
+        if location is None:
+            self.skip(path, "free time of a Schedule without a location (and the clinic has several locations)")
+            return
+        visit_types = self._visit_types(concepts or list(schedule.concepts))
+        if visit_types is None:
+            self.skip(path, "none of its serviceType/appointmentType codes is a visit type of the clinic")
+            return
+        first, last = math.ceil(start), math.floor(end)  # open time rounds inwards: never offer a busy minute
+        if last <= first:
+            self.skip(path, "no whole minute of it is free")
+            return
+        self.open_times.append(
+            OpenTime(
+                provider_id=schedule.provider_id,
+                location_id=location,
+                start=first,
+                end=last,
+                visit_types=visit_types,
+                source=source,
+            )
+        )
+
+
+def _names(resource: Mapping[str, Any]) -> list[str]:
+    """``Location.name`` and ``Location.alias`` (strings only)."""
+    names = [resource.get("name")]
+    alias = resource.get("alias")
+    if isinstance(alias, list):
+        names += alias
+    return [n for n in names if isinstance(n, str) and n.strip()]
+
+
+def _location_names(location: Location) -> set[str]:
+    """Names a FHIR Location may carry for a clinic location: its id, department, facility or both."""
+    parts = [location.id, location.department, location.facility]
+    if location.facility and location.department:
+        parts += [f"{location.facility}, {location.department}", f"{location.facility} {location.department}"]
+    return {_casefold(p) for p in parts if p}
+
+
+def read_fhir_bundle(bundle: Mapping[str, Any], clinic: Clinic) -> FhirItems:
+    """Open and busy time of ``clinic``'s providers and locations from a FHIR R4 Bundle of Schedules and Slots.
+
+    Raises :class:`InvalidClinic` listing every malformed field with its JSON path; what is well
+    formed but not usable (other resource types, unknown actors, entered-in-error Slots) is listed in
+    ``FhirItems.skipped``.
+    """
+    reader = _Reader(bundle, clinic)
+    if reader.is_bundle:
+        reader.run()
+    if reader.problems:
+        raise InvalidClinic(dict.fromkeys(reader.problems))
+    return FhirItems(
+        open_times=tuple(reader.open_times), busy=tuple(reader.busy), skipped=tuple(dict.fromkeys(reader.skipped))
+    )

@@ -1,0 +1,169 @@
+"""The state one reading of a calendar shares, and the resolutions every phase of it needs.
+
+Base of the reader (``ical_check`` checks components, ``ical_expand`` expands and converts them): it
+holds the calendar, its source, the clinic and the window, and resolves a component's values against
+them: a DATE or DATE-TIME to an instant under the DST policy of ``calendars.zones``, a LOCATION to a
+location id of the clinic, an event's status to a busy kind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from typing import Final
+
+import icalendar
+
+from slotfinder._calendars import zones
+from slotfinder._domain import MINUTES_PER_DAY, BusyKind, Clinic, Location
+from slotfinder._errors import Problem
+from slotfinder.ical._parse import _categories, _get, _iana, _text
+from slotfinder.ical._sources import X_KIND, X_LOCATION, CalendarSource
+
+# Marks each parsed component with its path, so an expanded instance (a copy) knows where it came from.
+_REF: Final = "X-SLOTFINDER-INTERNAL-REF"
+_KINDS: Final = {"booking": BusyKind.BOOKING, "hold": BusyKind.HOLD, "block": BusyKind.BLOCK}
+_KINDS_PROVIDER: Final = {**_KINDS, "out_of_office": BusyKind.OUT_OF_OFFICE}
+_OUT_OF_OFFICE_WORDS: Final = frozenset(
+    {"out of office", "out-of-office", "ooo", "oof", "vacation", "holiday", "leave"}
+)
+
+
+class _Context:
+    """One calendar read against one clinic over one window of local dates: what every phase shares."""
+
+    def __init__(
+        self,
+        calendar: icalendar.Component,
+        source: CalendarSource,
+        clinic: Clinic,
+        first: dt.date,
+        last: dt.date,
+        default_slot_length: int | None,
+    ) -> None:
+        self.calendar = calendar
+        self.source = source
+        self.name = source.name
+        self.clinic = clinic
+        self.first, self.last = first, last
+        self.default_slot_length = default_slot_length
+        self.locations = {loc.id: loc for loc in clinic.locations}
+        self.zone = self.locations[source.location_id].time_zone
+        self.window = (zones.instant_of(self.zone, first, 0), zones.instant_of(self.zone, last, MINUTES_PER_DAY))
+        self.codes = {v.code for v in clinic.visit_types}
+        self.by_description = _unique_index(
+            (v.description.casefold(), v.code) for v in clinic.visit_types if v.description
+        )
+        self.by_place = _unique_index(pair for loc in clinic.locations for pair in _place_keys(loc))
+        self.problems: list[Problem] = []
+        self.skips: Counter[tuple[str, str]] = Counter()
+        self.notes: dict[str, None] = {}
+        self.kept: Counter[str] = Counter()
+        self.accounted: set[str] = set()  # components a skip reason already covers
+        self.components: dict[str, icalendar.Component] = {}
+        self.timezones = [c for c in calendar.subcomponents if c.name == "VTIMEZONE"]
+
+    def _mark(self, component: icalendar.Component, path: str) -> None:
+        component[_REF] = path  # copied into every instance the expander makes of it
+        self.components[path] = component
+
+    def _skip(self, path: str, why: str) -> None:
+        self.skips[(path, why)] += 1
+        self.accounted.add(path)
+
+    def _instant(self, value: dt.date | dt.datetime, *, up: bool = False, zone: str | None = None) -> int:
+        """The instant of a DATE or DATE-TIME under the DST policy (floating and DATE: at ``zone``)."""
+        local_zone = zone or self.zone
+        if not isinstance(value, dt.datetime):
+            return zones.instant_of(local_zone, value, 0)
+        extra = 1 if up and (value.second or value.microsecond) else 0
+        tzinfo = value.tzinfo
+        if tzinfo is None:
+            return zones.instant_of(local_zone, value.date(), value.hour * 60 + value.minute + extra)
+        name = _iana(tzinfo)
+        if name is None or value.fold:
+            # A fixed offset, or fold=1 (the second of a repeated hour, which only a conversion from an
+            # instant produces, never a wall time in the file): the instant is exact.
+            seconds = (value - zones.EPOCH).total_seconds()
+            return int(seconds // 60) + (1 if up and seconds % 60 else 0)
+        return zones.instant_of(name, value.date(), value.hour * 60 + value.minute + extra)
+
+    def _kind(self, component: icalendar.Component) -> BusyKind | str:
+        """The busy kind of an event, or why it is not busy."""
+        status = str(_get(component, "STATUS", "")).upper()
+        if status == "CANCELLED":
+            return "cancelled (STATUS:CANCELLED)"
+        if str(_get(component, "TRANSP", "OPAQUE")).upper() == "TRANSPARENT":
+            return "free time (TRANSP:TRANSPARENT)"
+        explicit = _text(component, X_KIND)
+        microsoft = str(_get(component, "X-MICROSOFT-CDO-BUSYSTATUS", "")).upper()
+        if explicit is not None:
+            kind = _KINDS_PROVIDER[explicit.casefold()]
+        elif microsoft == "FREE":
+            return "free time (X-MICROSOFT-CDO-BUSYSTATUS:FREE)"
+        elif microsoft == "OOF":
+            kind = BusyKind.OUT_OF_OFFICE
+        elif microsoft == "TENTATIVE" or status == "TENTATIVE":
+            kind = BusyKind.HOLD
+        elif any(c.casefold() in _OUT_OF_OFFICE_WORDS for c in _categories(component)):
+            kind = BusyKind.OUT_OF_OFFICE
+        else:
+            kind = BusyKind.BLOCK
+        if kind is BusyKind.OUT_OF_OFFICE and self.source.room is not None:
+            return BusyKind.BLOCK  # a room is not "out of office"; it is blocked
+        return kind
+
+    def _location(self, component: icalendar.Component, path: str, *, strict: bool) -> str | None:
+        """The location id an event or AVAILABLE names (X-SLOTFINDER-LOCATION, else LOCATION); None: none."""
+        explicit = _text(component, X_LOCATION)
+        if explicit is not None:
+            return explicit
+        text = _text(component, "LOCATION")
+        if text is None:
+            return self.source.location_id
+        found = self.by_place.get(_place(text))
+        if found is None:
+            if strict:
+                self._skip(
+                    path, "its LOCATION names no location of the clinic (by id, department or facility and department)"
+                )
+            return None
+        if len(found) > 1:
+            if self.source.location_id in found:
+                return self.source.location_id
+            if strict:
+                self._skip(path, "its LOCATION matches several locations of the clinic")
+            return None
+        return next(iter(found))
+
+
+def _wall_length(begin: dt.date | dt.datetime, end: dt.date | dt.datetime) -> dt.timedelta:
+    """The wall-clock length the expander put between an instance's DTSTART and DTEND."""
+    if isinstance(begin, dt.datetime) and isinstance(end, dt.datetime):
+        return end.replace(tzinfo=None) - begin.replace(tzinfo=None)
+    if isinstance(begin, dt.datetime) or isinstance(end, dt.datetime):
+        return dt.timedelta(-1)
+    return end - begin
+
+
+def _place(text: str) -> str:
+    """A location text compared loosely: case, punctuation between words and spacing do not count."""
+    return " ".join(re.sub(r"[,;/|\-\u2013\u2014]+", " ", text).casefold().split())
+
+
+def _place_keys(location: Location) -> Iterator[tuple[str, str]]:
+    yield _place(location.id), location.id
+    if location.department:
+        yield _place(location.department), location.id
+        if location.facility:
+            yield _place(f"{location.facility} {location.department}"), location.id
+
+
+def _unique_index(pairs: Iterable[tuple[str, str]]) -> dict[str, frozenset[str]]:
+    index: dict[str, set[str]] = defaultdict(set)
+    for key, value in pairs:
+        if key:
+            index[key].add(value)
+    return {k: frozenset(v) for k, v in index.items()}

@@ -1,0 +1,359 @@
+"""Checked components to instances, and instances to busy time and open time.
+
+The reader's pipeline (:meth:`_Reader.read`): check every component (``ical_check``), expand
+recurrences with ``recurring_ical_events``, resolve each instance's span under the DST policy, then
+turn VEVENT instances into :class:`~slotfinder._domain.Busy` and AVAILABLE instances (within their
+VAVAILABILITY's bounds and priority) into :class:`~slotfinder._domain.OpenTime`, gathered in
+:class:`IcalItems` with what was skipped and why.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any, Final
+
+import attrs
+import icalendar
+import recurring_ical_events
+
+from slotfinder._calendars import zones
+from slotfinder._calendars.intervals import Interval, merge, subtract
+from slotfinder._domain import MINUTES_PER_DAY, Busy, OpenTime
+from slotfinder._errors import InvalidClinic, Problem
+from slotfinder.ical._check import _Checks
+from slotfinder.ical._context import _REF, _wall_length
+from slotfinder.ical._parse import _categories, _get, _int, _text, _texts, _uid
+from slotfinder.ical._sources import X_RELEASE_BEFORE, X_RESERVED_FOR, X_ROOM, X_SLOT_LENGTH, X_VISIT_NUMBER
+
+_FAR: Final = 1 << 62  # an instant beyond any calendar: the open end of an unbounded VAVAILABILITY
+
+
+def _tuple(value: Iterable[Any]) -> tuple[Any, ...]:
+    return tuple(value)
+
+
+@attrs.frozen
+class IcalItems:
+    """What a calendar adds to a clinic, and what it left out.
+
+    ``skipped``: what was read but not used, and why (cancelled, transparent, outside the window, an
+    unknown LOCATION, ...). ``notes``: what was used with a caveat (a guessed time zone, seconds rounded).
+    Both name components by path and never quote the file's text.
+    """
+
+    open_times: tuple[OpenTime, ...] = attrs.field(default=(), converter=_tuple)
+    busy: tuple[Busy, ...] = attrs.field(default=(), converter=_tuple)
+    skipped: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+    notes: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+
+    def __add__(self, other: IcalItems) -> IcalItems:
+        return IcalItems(
+            open_times=self.open_times + other.open_times,
+            busy=self.busy + other.busy,
+            skipped=self.skipped + other.skipped,
+            notes=self.notes + other.notes,
+        )
+
+
+@attrs.frozen
+class _Resolved:
+    """An instance's span in instants, and whether seconds were rounded away."""
+
+    start: int
+    end: int
+    rounded: bool
+
+
+class _Reader(_Checks):
+    """One calendar read against one clinic over one window of local dates: check, expand, convert."""
+
+    # -- driver
+
+    def read(self) -> IcalItems:
+        events: list[tuple[str, icalendar.Component]] = []
+        availabilities: list[tuple[str, icalendar.Component, list[tuple[str, icalendar.Component]]]] = []
+        others: Counter[str] = Counter()
+        if str(_get(self.calendar, "CALSCALE", "GREGORIAN")).upper() != "GREGORIAN":
+            raise InvalidClinic([Problem(f"{self.name}:VCALENDAR.CALSCALE", "must be GREGORIAN")])
+        for component in self.calendar.subcomponents:
+            if component.name == "VEVENT":
+                path = f"{self.name}:VEVENT[{len(events)}]"
+                events.append((path, component))
+                self._mark(component, path)
+            elif component.name == "VAVAILABILITY":
+                path = f"{self.name}:VAVAILABILITY[{len(availabilities)}]"
+                self._check(component, path, available=False, bounds=True)
+                children = []
+                for k, child in enumerate(c for c in component.subcomponents if c.name == "AVAILABLE"):
+                    children.append((f"{path}.AVAILABLE[{k}]", child))
+                    self._mark(child, f"{path}.AVAILABLE[{k}]")
+                availabilities.append((path, component, children))
+            elif component.name == "VTIMEZONE":
+                if any(c.name not in ("STANDARD", "DAYLIGHT") for c in component.subcomponents):
+                    path = f"{self.name}:VTIMEZONE"
+                    self.problems.append(Problem(path, "may hold STANDARD and DAYLIGHT only (an END line is missing?)"))
+            else:
+                others[str(component.name)] += 1
+        for path, event in events:
+            self._check(event, path, available=False)
+        for _, _, children in availabilities:
+            for path, child in children:
+                self._check(child, path, available=True)
+        if self.problems:
+            raise InvalidClinic(self.problems)
+        self._check_duplicate_uids([e for _, e in events])
+        for _, _, children in availabilities:
+            self._check_duplicate_uids([c for _, c in children])
+
+        occurrences = self._expand([e for _, e in events], "VEVENT")
+        busy = [b for occurrence in occurrences if (b := self._busy(occurrence)) is not None]
+        open_times = self._availability(availabilities)
+        if self.problems:
+            raise InvalidClinic(self.problems)
+        for path in self.components:
+            if self.kept[path] == 0 and path not in self.accounted:
+                self._skip(path, "no instance in the window")
+        for name, count in sorted(others.items()):
+            self.skips[(f"{self.name}:{name}", "not read (only VEVENT and VAVAILABILITY are)")] += count
+        return IcalItems(
+            open_times=sorted(open_times, key=lambda o: (o.start, o.end, o.location_id, o.source or "")),
+            busy=sorted(busy, key=lambda b: (b.start, b.end, b.kind.value, b.visit_number or "")),
+            skipped=[
+                f"{path}: {why}" + (f" ({n} instances)" if n > 1 else "") for (path, why), n in self.skips.items()
+            ],
+            notes=list(self.notes),
+        )
+
+    # -- expansion
+
+    def _expand(self, members: Sequence[icalendar.Component], kind: str) -> list[icalendar.Component]:
+        """Every instance of ``members`` (VEVENTs, or the AVAILABLEs of one VAVAILABILITY) near the window."""
+        low = dt.datetime.combine(self.first - dt.timedelta(days=2), dt.time())
+        high = dt.datetime.combine(self.last + dt.timedelta(days=3), dt.time())
+        selector: Any = kind if kind == "VEVENT" else _AvailableAdapter
+
+        def expand(series: Sequence[icalendar.Component]) -> list[icalendar.Component]:
+            # Only the checked components go in (the expander would also walk into nested ones).
+            # CalendarQuery, not recurring_ical_events.of(): of() first moves UTC times into the zone of a
+            # non-standard X-WR-TIMEZONE, and a UTC time in a repeated hour would lose which of the two it was.
+            container = icalendar.Calendar()
+            for member in (*self.timezones, *series):
+                container.add_component(member)
+            found = recurring_ical_events.CalendarQuery(container, components=[selector]).between(low, high)
+            return [o for o in found if _REF in o]  # never anything unchecked (refused above; here for safety)
+
+        try:
+            return expand(members)
+        except _EXPANSION_ERRORS:
+            pass
+        # Find the series that breaks the expansion, to name it.
+        by_uid: dict[str, list[icalendar.Component]] = defaultdict(list)
+        for member in members:
+            by_uid[str(_uid(member) or member[_REF])].append(member)
+        found: list[icalendar.Component] = []
+        for series in by_uid.values():
+            try:
+                found += expand(series)
+            except _EXPANSION_ERRORS:
+                self.problems.append(
+                    Problem(
+                        str(series[0][_REF]), "its recurrence (RRULE, RDATE, EXDATE, RECURRENCE-ID) cannot be expanded"
+                    )
+                )
+        return found
+
+    def _span(self, occurrence: icalendar.Component, zone: str, *, outwards: bool) -> _Resolved | None:
+        """Start and end of one instance; None when it takes no time (also after the DST policy).
+
+        Seconds round ``outwards`` (busy time: start down, end up) or inwards (open time).
+        """
+        begin = _get(occurrence, "DTSTART").dt
+        end_value = _get(occurrence, "DTEND").dt if "DTEND" in occurrence else begin
+        rounded = any(isinstance(v, dt.datetime) and (v.second or v.microsecond) for v in (begin, end_value))
+        start = self._instant(begin, up=not outwards, zone=zone)
+        original = self.components[str(occurrence[_REF])]
+        duration = _get(original, "DURATION")
+        if (
+            duration is not None
+            and isinstance(duration.dt, dt.timedelta)
+            and _wall_length(begin, end_value) == duration.dt
+        ):
+            # RFC 5545 3.3.6: days and weeks are nominal (the same wall time days later), hours to seconds exact.
+            nominal = dt.timedelta(days=duration.dt.days)
+            base = self._instant(begin + nominal, up=not outwards, zone=zone) if nominal else start
+            seconds = duration.dt.seconds
+            end = base + (-(-seconds // 60) if outwards else seconds // 60)
+            rounded = rounded or seconds % 60 != 0
+        else:
+            end = self._instant(end_value, up=outwards, zone=zone)
+        if end <= start:
+            return None
+        return _Resolved(start, end, rounded)
+
+    # -- busy time
+
+    def _busy(self, occurrence: icalendar.Component) -> Busy | None:
+        path = str(occurrence[_REF])
+        span = self._span(occurrence, self.zone, outwards=True)
+        if span is None:
+            if self.window[0] <= self._instant(_get(occurrence, "DTSTART").dt) < self.window[1]:
+                self._skip(path, "takes no time (also after the DST policy)")
+            return None
+        if not (span.start < self.window[1] and self.window[0] < span.end):
+            return None  # expanded with a margin; a component with no instance at all is reported later
+        kind = self._kind(occurrence)
+        if isinstance(kind, str):
+            self._skip(path, kind)
+            return None
+        if span.rounded:
+            self.notes[f"{path}: seconds rounded outwards to whole minutes"] = None
+        self.kept[path] += 1
+        reserved = tuple(dict.fromkeys(_texts(occurrence, X_RESERVED_FOR)))
+        common: dict[str, Any] = {
+            "visit_number": self._visit_number(occurrence),
+            "reserved_for": reserved,
+            "release_before": _int(occurrence, X_RELEASE_BEFORE, 0, 10**6),
+        }
+        if self.source.room is not None:
+            return Busy(
+                kind, span.start, span.end, location_id=self.source.location_id, room=self.source.room, **common
+            )
+        location_id = self._location(occurrence, path, strict=False) or self.source.location_id
+        return Busy(
+            kind,
+            span.start,
+            span.end,
+            provider_id=self.source.provider_id,
+            location_id=location_id,
+            room=_text(occurrence, X_ROOM),
+            **common,
+        )
+
+    def _visit_number(self, occurrence: icalendar.Component) -> str | None:
+        number = _text(occurrence, X_VISIT_NUMBER) or _uid(occurrence)
+        if number is None:
+            return None
+        original = self.components[str(occurrence[_REF])]
+        if not any(p in original for p in ("RRULE", "RDATE", "RECURRENCE-ID")):
+            return number
+        # One series, many instances: each is told apart by its RECURRENCE-ID, as an instant.
+        recurrence = _get(occurrence, "RECURRENCE-ID")
+        if recurrence is None:
+            return number
+        instant = self._instant(recurrence.dt)
+        return f"{number}#{zones.to_datetime(instant):%Y%m%dT%H%MZ}"
+
+    # -- open time
+
+    def _availability(
+        self, availabilities: Sequence[tuple[str, icalendar.Component, list[tuple[str, icalendar.Component]]]]
+    ) -> list[OpenTime]:
+        if self.source.room is not None:
+            for path, _, children in availabilities:
+                self._skip(path, "rooms have no working hours in slotfinder (VAVAILABILITY of a room calendar ignored)")
+                self.accounted.update(child_path for child_path, _ in children)
+            return []
+        ranges = []
+        for _path, container, _children in availabilities:
+            low = self._instant(_get(container, "DTSTART").dt) if "DTSTART" in container else -_FAR
+            if "DTEND" in container:
+                high = self._instant(_get(container, "DTEND").dt, up=True)
+            elif "DURATION" in container and "DTSTART" in container:
+                high = low + int(_get(container, "DURATION").dt.total_seconds() // 60)
+            else:
+                high = _FAR
+            priority = int(_get(container, "PRIORITY", 0))
+            ranges.append((low, high, priority or 10))  # RFC 7953: 1 is the highest, 0 (undefined) the lowest
+        opened: list[OpenTime] = []
+        for (path, _container, children), (low, high, rank) in zip(availabilities, ranges, strict=True):
+            # Time of a higher-priority VAVAILABILITY belongs to it alone.
+            masked = merge((lo, hi) for lo, hi, r in ranges if r < rank)
+            allowed = subtract([(low, high)], masked) if low < high else []
+            occurrences = self._expand([c for _, c in children], "AVAILABLE")
+            for occurrence in occurrences:
+                opened += self._open_times(occurrence, allowed)
+            if not children:
+                self._skip(path, "has no AVAILABLE: all its time is busy")
+        return opened
+
+    def _open_times(self, occurrence: icalendar.Component, allowed: list[Interval]) -> list[OpenTime]:
+        path = str(occurrence[_REF])
+        location_id = self._location(occurrence, path, strict=True)
+        if location_id is None:
+            return []
+        zone = self.locations[location_id].time_zone
+        span = self._span(occurrence, zone, outwards=False)
+        start = span.start if span is not None else self._instant(_get(occurrence, "DTSTART").dt, zone=zone)
+        date, _ = zones.local_of(zone, start)
+        if not self.first <= date <= self.last:
+            return []
+        if span is None:
+            self._skip(path, "takes no time (also after the DST policy)")
+            return []
+        visit_types = self._visit_types(occurrence, path)
+        if visit_types is None:
+            return []
+        if span.rounded:
+            self.notes[f"{path}: seconds rounded inwards to whole minutes"] = None
+        step = _int(occurrence, X_SLOT_LENGTH, 1, MINUTES_PER_DAY) or self.default_slot_length
+        pieces = [(max(lo, span.start), min(hi, span.end)) for lo, hi in allowed if lo < span.end and span.start < hi]
+        made = []
+        for lo, hi in pieces:
+            start = lo
+            if (lo, hi) != (span.start, span.end):
+                if step is None:
+                    self._skip(path, "a one-slot AVAILABLE cut by its VAVAILABILITY's bounds or priority")
+                    continue
+                start = span.start + -(-(lo - span.start) // step) * step  # stay on the AVAILABLE's grid
+            if start < hi:
+                made.append(
+                    OpenTime(
+                        provider_id=str(self.source.provider_id),
+                        location_id=location_id,
+                        start=start,
+                        end=hi,
+                        slot_length=step,
+                        visit_types=visit_types,
+                        room=_text(occurrence, X_ROOM),
+                        source=_uid(occurrence),
+                    )
+                )
+        if not made and not pieces:
+            self._skip(path, "outside its VAVAILABILITY's time (bounds, or a higher PRIORITY)")
+        if made:
+            self.kept[path] += 1
+        return made
+
+    def _visit_types(self, occurrence: icalendar.Component, path: str) -> tuple[str, ...] | None:
+        """Visit types from CATEGORIES (codes, or descriptions); () for every type; None: none known."""
+        categories = _categories(occurrence)
+        if not categories:
+            return ()
+        found: list[str] = []
+        unknown = 0
+        for category in categories:
+            if category in self.codes:
+                found.append(category)
+            elif (code := self.by_description.get(category.casefold())) is not None and len(code) == 1:
+                found.append(next(iter(code)))
+            else:
+                unknown += 1
+        if not found:
+            self._skip(path, "its CATEGORIES name no visit type of the clinic (not opened to every type)")
+            return None
+        if unknown:
+            self.notes[f"{path}: {unknown} CATEGORIES value(s) name no visit type (ignored)"] = None
+        return tuple(dict.fromkeys(found))
+
+
+class _AvailableAdapter(recurring_ical_events.EventAdapter):  # type: ignore[misc]
+    """Lets the expander walk RFC 7953 AVAILABLE components (DTSTART, DTEND or DURATION, like VEVENT)."""
+
+    @staticmethod
+    def component_name() -> str:
+        return "AVAILABLE"
+
+
+_EXPANSION_ERRORS = (ValueError, TypeError, KeyError, AttributeError, OverflowError)

@@ -228,7 +228,13 @@ def find_slots(
     ignored: Sequence[str] = (),
     relax: bool = True,
 ) -> SlotResult:
-    """Ranked open slots for ``request`` in ``clinic`` (see the README for every rule)."""
+    """Ranked open slots for ``request`` in ``clinic`` (see the README for every rule).
+
+    Pass a :class:`PreparedClinic` when searching one clinic many times: a plain ``Clinic`` is
+    prepared afresh on every call (nothing is cached between calls). When nothing is found and
+    ``relax`` is true, ``alternatives`` holds the next slots found with soft preferences, then with
+    the window widened to ``settings.max_horizon_days`` (its cost shows in ``timings["alternatives"]``).
+    """
     from slotfinder._solve.cpsat import solve  # ortools loads only when a search runs
 
     settings = settings or Settings()
@@ -251,8 +257,9 @@ def find_slots(
     alternatives: tuple[RankedSlot, ...] = ()
     if not slots:
         reasons = reasons or [_why_empty(len(table), int(scores.keep.sum()))]
-        if relax:
+        if relax:  # an extra search (up to max_horizon_days): timed on its own, so it is never silent
             alternatives = _relaxed(prepared, request, settings, instant)
+            watch.lap("alternatives")
     return SlotResult(
         slots=slots,
         status=selection.status if slots else "EMPTY",

@@ -79,7 +79,7 @@ class SlotResult:
     ignored: tuple[str, ...] = ()  # JSON paths of request fields present but not used
     reasons: tuple[str, ...] = ()  # why nothing (or little) was found
     alternatives: tuple[RankedSlot, ...] = ()  # offers with soft preferences or a wider window
-    # Milliseconds per stage (expand, candidates, score, model, solve): not part of equality.
+    # Milliseconds per stage (expand, candidates, score, model, solve, alternatives): not part of equality.
     timings: Mapping[str, float] = field(factory=dict, eq=False, repr=False)
 
     def to_frame(self) -> pd.DataFrame:

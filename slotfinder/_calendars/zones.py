@@ -13,7 +13,6 @@ library default (pendulum's own default picks the later of two repeated times).
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import functools
 
 import pendulum
@@ -21,9 +20,7 @@ from pendulum.tz.exceptions import AmbiguousTime, InvalidTimezone, NonExistingTi
 
 __all__ = [
     "EPOCH",
-    "WallTimeKind",
     "check_zone",
-    "classify",
     "instant_of",
     "local_of",
     "offset_at",
@@ -32,14 +29,6 @@ __all__ = [
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _MIN = dt.timedelta(minutes=1)
-
-
-class WallTimeKind(enum.Enum):
-    """How a local wall time maps to instants."""
-
-    REGULAR = "regular"  # exactly one instant
-    SKIPPED = "skipped"  # in a spring-forward gap: no instant; moved forward by the gap
-    REPEATED = "repeated"  # in a fall-back fold: two instants; the earlier is used
 
 
 @functools.cache
@@ -58,27 +47,23 @@ def check_zone(name: str) -> bool:
     return True
 
 
-@functools.lru_cache(maxsize=1 << 12)
-def classify(zone: str, date: dt.date, minute: int) -> WallTimeKind:
-    """Name the DST case of a wall time (``minute`` after local midnight of ``date``)."""
-    naive = dt.datetime(date.year, date.month, date.day) + minute * _MIN
-    try:
-        _zone(zone).convert(naive, raise_on_unknown_times=True)
-    except NonExistingTime:
-        return WallTimeKind.SKIPPED
-    except AmbiguousTime:
-        return WallTimeKind.REPEATED
-    return WallTimeKind.REGULAR
-
-
 @functools.lru_cache(maxsize=1 << 16)
 def instant_of(zone: str, date: dt.date, minute: int) -> int:
     """The instant of a wall time under the DST policy; ``minute`` may be 1440 (next midnight)."""
     naive = dt.datetime(date.year, date.month, date.day) + minute * _MIN
-    # PEP 495 fold=0 is exactly the policy: a skipped time is read with the offset in force
-    # before the gap (so it lands the gap's length later), a repeated time takes the first offset.
-    aware = naive.replace(tzinfo=_zone(zone), fold=0)
+    tz = _zone(zone)
+    try:
+        aware = tz.convert(naive, raise_on_unknown_times=True)
+    except NonExistingTime:  # skipped: read with the offset in force before the gap (lands the gap later)
+        aware = _first_offset(naive, tz)
+    except AmbiguousTime:  # repeated: the earlier instant, in the offset in force before the fold
+        aware = _first_offset(naive, tz)
     return int((aware - EPOCH) // _MIN)
+
+
+def _first_offset(naive: dt.datetime, tz: pendulum.Timezone) -> dt.datetime:
+    """``naive`` read with the UTC offset in force before the transition it falls in (PEP 495 fold=0)."""
+    return naive.replace(tzinfo=tz, fold=0)
 
 
 @functools.lru_cache(maxsize=1 << 16)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-from slotfinder.planning.bench_cli import add_bench_arguments, run_bench
+from slotfinder.planning import add_bench_arguments, run_bench
 
 __all__ = ["main"]
 

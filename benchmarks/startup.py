@@ -2,14 +2,14 @@
 
 python -m benchmarks.startup [--repeat 5]
 
-The measure lives in ``slotfinder.planning.latency.startup_times`` (the latency grid reports it too).
+The measure is ``slotfinder.planning.startup_times`` (the latency grid reports it too).
 """
 
 from __future__ import annotations
 
 import argparse
 
-from slotfinder.planning.latency import startup_times
+from slotfinder.planning import startup_times
 
 __all__ = ["main", "startup_times"]
 

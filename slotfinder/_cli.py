@@ -69,6 +69,9 @@ def _search_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--limit", type=int, help="how many slots (top K, default 10)")
     parser.add_argument("--per-day", type=int, help="at most this many slots on one local date (default 3)")
     parser.add_argument("--per-provider-day", type=int, help="at most this many per provider and date (default 2)")
+    parser.add_argument("--per-provider", type=int, help="at most this many slots of one provider (default: no cap)")
+    parser.add_argument("--min-providers", type=int, help="at least this many distinct providers, when possible")
+    parser.add_argument("--spread", action="store_true", help="a morning and an afternoon slot, when both exist")
     parser.add_argument("--hard-preferences", action="store_true", help="preferences filter instead of ranking")
     parser.add_argument("--explain", action="store_true", help="also print score breakdowns and notes to stderr")
     parser.add_argument(
@@ -117,6 +120,9 @@ def _run(args: argparse.Namespace) -> int:
         "limit": args.limit,
         "per_day": args.per_day,
         "per_provider_day": args.per_provider_day,
+        "per_provider": args.per_provider,
+        "min_providers": args.min_providers,
+        "spread": args.spread or None,
         "hard_preferences": args.hard_preferences or None,
     }
     try:
@@ -135,9 +141,18 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+_METHODS = {
+    "ranking": "ranked: the caps nest, so the pruned ranking is optimal and no solver ran",
+    "cp-sat": "chosen by CP-SAT",
+    "greedy": "best-first greedy: CP-SAT found nothing within its time limit",
+    "none": "nothing to choose",
+}
+
+
 def _explain(result: Any) -> None:
     err = sys.stderr
-    err.write(f"status {result.status}; {result.candidates} candidates, {result.pruned_to} after pruning\n")
+    found = _METHODS.get(result.method, result.method)
+    err.write(f"status {result.status} ({found}); {result.candidates} candidates, {result.pruned_to} after pruning\n")
     for rank, slot in enumerate(result.slots, start=1):
         terms = ", ".join(f"{k} {v:+.2f}" for k, v in slot.breakdown().items() if v)
         err.write(
@@ -232,28 +247,24 @@ def _ingest(args: argparse.Namespace) -> int:
 
 
 def _reconcile(args: argparse.Namespace) -> int:
+    from slotfinder.fhir._read import is_bundle, slot_window
+    from slotfinder.redox._booked import booked_window, format_differences
     from slotfinder.redox._values import parse_instant
     from slotfinder.store._reconcile import reconcile_booked, reconcile_fhir
     from slotfinder.store._sqlite import CalendarStore
 
     message = _read_json(args.booked)
-    is_fhir = isinstance(message, dict) and message.get("resourceType") == "Bundle"
-    if is_fhir:
-        items = [e.get("resource", {}) for e in message.get("entry", []) if isinstance(e, dict)]
-        texts = [r.get("start") for r in items if isinstance(r, dict) and r.get("resourceType") == "Slot"]
-    else:
-        visits = message.get("Visits") if isinstance(message, dict) else None
-        texts = [v.get("VisitDateTime") for v in visits or [] if isinstance(v, dict)]
+    is_fhir = is_bundle(message)
+    first, last = slot_window(message) if is_fhir else booked_window(message)
     try:
-        starts = [parse_instant(t) for t in texts if isinstance(t, str)]
-        first = parse_instant(args.start) if args.start else min(starts, default=0)
-        last = parse_instant(args.end) if args.end else max(starts, default=0) + 1
+        first = parse_instant(args.start) if args.start else first
+        last = parse_instant(args.end) if args.end else last
     except ValueError as error:
-        raise _InputError(f"{args.booked} or --start/--end: a date-time {error}") from None
+        raise _InputError(f"--start/--end: a date-time {error}") from None
     with CalendarStore(_existing(args.db)) as store:
         clinic = store.snapshot()
     found = (reconcile_fhir if is_fhir else reconcile_booked)(message, clinic, (first, last))
-    sys.stdout.write(json.dumps([{"VisitNumber": d.visit_number, "Difference": d.what} for d in found], indent=2))
+    sys.stdout.write(json.dumps(format_differences(found), indent=2))
     sys.stdout.write("\n")
     return 0
 

@@ -23,7 +23,7 @@ from slotfinder._solve.candidates import (
     location_room_filter,
     search_blocks,
 )
-from slotfinder._solve.problem import build_problem, rank_order
+from slotfinder._solve.problem import build_problem, rank_order, select_ranking
 
 __all__ = ["Candidate", "find_slots", "list_candidates", "resolve_now"]
 
@@ -235,8 +235,6 @@ def find_slots(
     ``relax`` is true, ``alternatives`` holds the next slots found with soft preferences, then with
     the window widened to ``settings.max_horizon_days`` (its cost shows in ``timings["alternatives"]``).
     """
-    from slotfinder._solve.cpsat import solve  # ortools loads only when a search runs
-
     settings = settings or Settings()
     prepared = prepare(clinic)
     instant = resolve_now(now)
@@ -249,9 +247,17 @@ def find_slots(
         limit=settings.limit,
         per_day=settings.per_day,
         per_provider_day=settings.per_provider_day,
+        per_provider=settings.per_provider,
+        min_providers=settings.min_providers,
+        spread=settings.spread,
     )
     watch.lap("model")
-    selection = solve(problem, settings.time_limit_seconds, settings.random_seed)
+    if problem.exact_ranking:  # the caps nest: the pruned ranking is optimal, no solver needed
+        selection = select_ranking(problem)
+    else:
+        from slotfinder._solve.cpsat import solve  # ortools loads only when a solver is needed
+
+        selection = solve(problem, settings.time_limit_seconds, settings.random_seed)
     watch.lap("solve")
     slots = tuple(_slot(table, scores, int(i), settings) for i in selection.rows)
     alternatives: tuple[RankedSlot, ...] = ()
@@ -264,6 +270,7 @@ def find_slots(
         slots=slots,
         status=selection.status if slots else "EMPTY",
         complete=selection.complete,
+        method=selection.method if slots else "none",
         now=instant,
         window=(table.search.window_start, table.search.window_end),
         candidates=problem.before_pruning,

@@ -72,6 +72,7 @@ class SlotResult:
     slots: tuple[RankedSlot, ...]
     status: str  # OPTIMAL, FEASIBLE (time limit hit), GREEDY (fallback), or EMPTY
     complete: bool  # False when the solver's time limit cut the search (IsIncomplete)
+    method: str  # how the answer was found: "ranking" (caps nest, proven), "cp-sat", "greedy" (fallback), "none"
     now: int
     window: tuple[int, int]  # the starts considered: [max(start, now + notice), end)
     candidates: int  # open starts found before pruning

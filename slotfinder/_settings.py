@@ -47,6 +47,10 @@ class Settings:
     limit: int = field(default=10, validator=_positive)  # top K
     per_day: int = field(default=3, validator=_positive)  # at most N slots on one local date
     per_provider_day: int = field(default=2, validator=_positive)  # at most N per provider and date
+    # Diversity that does not nest with the caps above (CP-SAT decides when any is set):
+    per_provider: int | None = field(default=None)  # at most N offers of one provider in the answer
+    min_providers: int = field(default=1, validator=_positive)  # at least M distinct providers, when possible
+    spread: bool = False  # a morning and an afternoon offer, when both exist
     default_horizon_days: int = field(default=30, validator=_positive)
     max_horizon_days: int = field(default=366, validator=_positive)
     min_notice_minutes: int = field(default=0, validator=_non_negative)
@@ -58,6 +62,11 @@ class Settings:
     preferred_providers: tuple[str, ...] = field(default=(), converter=_strings)  # continuity
     time_limit_seconds: float = field(default=5.0, validator=_positive)
     random_seed: int = 0
+
+    @per_provider.validator
+    def _per_provider(self, _attribute: attrs.Attribute[Any], value: int | None) -> None:
+        if value is not None and value <= 0:
+            raise ValueError(f"per_provider must be positive, got {value}")
 
     @start_interval.validator
     def _interval(self, _attribute: attrs.Attribute[Any], value: int | None) -> None:

@@ -1,30 +1,18 @@
-"""The public namespace: a sorted, tested __all__, lazy heavy imports, and the result object."""
+"""The root API in use: the error tree, the result object, and the two ways to search.
+
+``__all__`` and what ``import slotfinder`` loads are checked in tests/test_public_api.py and
+tests/test_architecture.py.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import subprocess
-import sys
 
 import pytest
 
 import slotfinder
 from slotfinder import _errors as errors
 from tests.support import seed
-
-
-def test_all_is_sorted_and_complete() -> None:
-    """__all__ is sorted and every name in it exists."""
-    assert list(slotfinder.__all__) == sorted(slotfinder.__all__)
-    for name in slotfinder.__all__:
-        assert hasattr(slotfinder, name), name
-
-
-def test_import_does_not_load_ortools_or_pandas() -> None:
-    """import slotfinder stays light: ortools and pandas load only when a search or a frame needs them."""
-    code = "import sys, slotfinder; print('ortools' in sys.modules, 'pandas' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.split() == ["False", "False"]
 
 
 def test_error_tree() -> None:

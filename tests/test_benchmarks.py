@@ -6,11 +6,8 @@ import attrs
 import pytest
 
 from benchmarks.typical_query import measure
-from slotfinder._calendars.expand import BusyIndex
-from slotfinder._pipeline import list_candidates
-from slotfinder._settings import Settings
-from slotfinder.planning.baseline import sweep_baseline
-from slotfinder.planning.scenario import synthetic_clinic, typical_request
+from slotfinder import Settings, list_candidates, prepare
+from slotfinder.planning import sweep_baseline, synthetic_clinic, typical_request
 
 
 def test_scenario_is_reproducible() -> None:
@@ -25,7 +22,7 @@ def test_baseline_starts_are_engine_candidates(shift: int) -> None:
     also when the window opens between grid starts inside a block."""
     clinic = synthetic_clinic(4, 7, grain=5, booked=0.7)
     request = attrs.evolve(typical_request(7), start=typical_request(7).start + shift)
-    baseline = sweep_baseline(clinic, BusyIndex(clinic.busy), request, 30, 25)
+    baseline = sweep_baseline(prepare(clinic), request, 30, 25)
     engine = sorted((c.start, c.provider_id) for c in list_candidates(clinic, request, Settings(), request.start))
     assert baseline == engine[:25]
 

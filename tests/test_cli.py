@@ -119,3 +119,19 @@ def test_find_output_fhir_is_valid_r4() -> None:
         s["DateTime"] for s in json.loads(run("demo", "--limit", "3").stdout)["AvailableSlots"]
     ]
     assert {s["status"] for s in slots} == {"free"}
+
+
+def test_explain_says_how_the_answer_was_found() -> None:
+    """--explain names the method: the ranking when the caps nest, CP-SAT when --spread is asked for."""
+    ranked = run("demo", "--explain")
+    assert ranked.returncode == 0 and "no solver ran" in ranked.stderr
+    solved = run("demo", "--explain", "--spread", "--per-provider", "3")
+    assert solved.returncode == 0 and "chosen by CP-SAT" in solved.stderr
+    assert len(json.loads(solved.stdout)["AvailableSlots"]) == 3  # one provider matches, capped at 3
+
+
+def test_bad_diversity_option_is_one_line() -> None:
+    """--min-providers 0 is refused with exit 2 and one line naming the option."""
+    done = run("demo", "--min-providers", "0")
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.strip() == "slotfinder: invalid option: min_providers must be positive, got 0"

@@ -21,7 +21,6 @@ logs and CLI output.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import importlib.resources
 import json
 import os
@@ -35,17 +34,11 @@ import attrs
 import cattrs
 from attrs import AttrsInstance
 from cattrs.cols import homogenous_tuple_structure_factory
-from cattrs.errors import (
-    AttributeValidationNote,
-    BaseValidationError,
-    ClassValidationError,
-    ForbiddenExtraKeysError,
-    IterableValidationError,
-)
+from cattrs.errors import AttributeValidationNote, BaseValidationError, ClassValidationError
 from cattrs.gen import make_dict_structure_fn_from_attrs, make_dict_unstructure_fn, override
 
 from slotfinder._calendars import zones
-from slotfinder._calendars.clinic_refs import reference_problems, unknown_zones
+from slotfinder._calendars.clinic_refs import check_references, unknown_zones
 from slotfinder._domain import (
     Busy,
     BusyKind,
@@ -59,6 +52,7 @@ from slotfinder._domain import (
     WeeklyTemplate,
 )
 from slotfinder._errors import InvalidClinic, Problem, UnknownTimeZone
+from slotfinder._problems import Dialect, Problems, RuleError, structure_problems
 
 __all__ = ["check_clinic", "clinic_to_dict", "demo_clinic", "load_clinic"]
 
@@ -69,14 +63,11 @@ _MIN = dt.timedelta(minutes=1)
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _WALL_TIME = re.compile(r"(?:[01]\d|2[0-3]):[0-5]\d|24:00")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-# Unknown keys are named in paths only when they look like a key of the format (letters and
-# underscores): a misplaced patient identifier used as a key must not reach an error message.
-_KEY_LIKE = re.compile(r"[A-Za-z_]{1,40}")
 _UNKNOWN_ZONE = "unknown IANA time zone"
-
-
-class _RuleError(ValueError):
-    """A broken format rule. The message states the rule and never contains the offending value."""
+# The file's wording of cattrs' errors. An unknown key is named in its path only when it looks like a
+# key of the format (slotfinder._problems): a misplaced patient identifier used as a key must not reach
+# an error message.
+_CLINIC = Dialect(required="required key is missing", malformed="invalid value")
 
 
 # ---- leaf hooks: strict, so a typo in a type is reported rather than coerced ------------------
@@ -84,70 +75,70 @@ class _RuleError(ValueError):
 
 def _text(value: Any, _: Any) -> str:
     if not isinstance(value, str):
-        raise _RuleError("must be a string")
+        raise RuleError("must be a string")
     return value
 
 
 def _whole(value: Any, _: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise _RuleError("must be a whole number")
+        raise RuleError("must be a whole number")
     return value
 
 
 def _flag(value: Any, _: Any) -> bool:
     if not isinstance(value, bool):
-        raise _RuleError("must be true or false")
+        raise RuleError("must be true or false")
     return value
 
 
 def _date(value: Any, _: Any) -> dt.date:
     if not isinstance(value, str) or not _DATE.fullmatch(value):
-        raise _RuleError("must be a date YYYY-MM-DD")
+        raise RuleError("must be a date YYYY-MM-DD")
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise _RuleError("must be a date YYYY-MM-DD that exists in the calendar") from None
+        raise RuleError("must be a date YYYY-MM-DD that exists in the calendar") from None
 
 
 def _kind(value: Any, _: Any) -> BusyKind:
     try:
         return BusyKind(value)
     except ValueError:
-        raise _RuleError(f"must be one of {', '.join(k.value for k in BusyKind)}") from None
+        raise RuleError(f"must be one of {', '.join(k.value for k in BusyKind)}") from None
 
 
 def _wall_start(value: Any, _: Any) -> int:
     if not isinstance(value, str) or not _WALL_TIME.fullmatch(value) or value == "24:00":
-        raise _RuleError("must be a wall time HH:MM from 00:00 to 23:59")
+        raise RuleError("must be a wall time HH:MM from 00:00 to 23:59")
     return int(value[:2]) * 60 + int(value[3:])
 
 
 def _wall_end(value: Any, _: Any) -> int:
     if not isinstance(value, str) or not _WALL_TIME.fullmatch(value):
-        raise _RuleError("must be a wall time HH:MM from 00:00 to 24:00")
+        raise RuleError("must be a wall time HH:MM from 00:00 to 24:00")
     return int(value[:2]) * 60 + int(value[3:])
 
 
 def _weekdays(value: Any, _: Any) -> frozenset[int]:
     if not isinstance(value, list) or not value:
-        raise _RuleError("must be a non-empty list of weekdays")
+        raise RuleError("must be a non-empty list of weekdays")
     if not all(day in _WEEKDAYS for day in value):
-        raise _RuleError(f"each weekday must be one of {', '.join(_WEEKDAYS)}")
+        raise RuleError(f"each weekday must be one of {', '.join(_WEEKDAYS)}")
     return frozenset(_WEEKDAYS.index(day) for day in value)
 
 
 def _instant(value: Any, _: Any) -> int:
     if not isinstance(value, str):
-        raise _RuleError("must be an ISO 8601 date-time string")
+        raise RuleError("must be an ISO 8601 date-time string")
     try:
         moment = dt.datetime.fromisoformat(value)
     except ValueError:
-        raise _RuleError("must be an ISO 8601 date-time such as 2025-10-24T14:30:00Z") from None
+        raise RuleError("must be an ISO 8601 date-time such as 2025-10-24T14:30:00Z") from None
     if moment.tzinfo is None:
-        raise _RuleError("must have an explicit UTC offset (Z or +HH:MM); naive date-times are ambiguous")
+        raise RuleError("must have an explicit UTC offset (Z or +HH:MM); naive date-times are ambiguous")
     minutes, rest = divmod(moment - zones.EPOCH, _MIN)
     if rest:
-        raise _RuleError("must be on a whole minute")
+        raise RuleError("must be on a whole minute")
     return int(minutes)
 
 
@@ -170,7 +161,7 @@ def _fail(cls: type, broken: list[tuple[str | None, str]]) -> ClassValidationErr
     """Rules broken in one object, each noted with its key (None: the object as a whole)."""
     errors: list[Exception] = []
     for name, rule in broken:
-        error = _RuleError(rule)
+        error = RuleError(rule)
         if name is not None:
             error.__notes__ = [AttributeValidationNote(f"rule of {cls.__name__}.{name}", name, None)]
         errors.append(error)
@@ -284,7 +275,7 @@ def _register(
 
     def hook(value: Any, type_: Any) -> T:
         if not isinstance(value, Mapping):
-            raise _RuleError("must be an object")
+            raise RuleError("must be an object")
         return structure(value, type_)
 
     _converter.register_structure_hook(cls, hook)
@@ -303,7 +294,7 @@ def _strict_tuple(type_: Any, converter: cattrs.Converter) -> Callable[[Any, Any
 
     def hook(value: Any, t: Any) -> Any:
         if not isinstance(value, list | tuple):  # cattrs would turn "MD" into ("M", "D")
-            raise _RuleError("must be a list")
+            raise RuleError("must be a list")
         return inner(value, t)
 
     return hook
@@ -338,34 +329,6 @@ _register(
 _register(Clinic, _constructor(Clinic))
 
 
-# ---- errors to problems -----------------------------------------------------------------------
-
-
-def _problems(exc: BaseException, path: str) -> Iterator[Problem]:
-    """Flatten cattrs' exception groups into problems with JSON paths."""
-    if isinstance(exc, IterableValidationError):
-        items, plain = exc.group_exceptions()
-        for sub, item in items:
-            yield from _problems(sub, f"{path}[{item.index}]")
-        for sub in plain:
-            yield from _problems(sub, path)
-    elif isinstance(exc, ClassValidationError):
-        keys, rest = exc.group_exceptions()
-        for sub, key in keys:
-            yield from _problems(sub, f"{path}.{key.name}")
-        for sub in rest:
-            yield from _problems(sub, path)
-    elif isinstance(exc, ForbiddenExtraKeysError):
-        for name in sorted(exc.extra_fields):
-            yield Problem(f"{path}.{name}" if _KEY_LIKE.fullmatch(name) else path, "unknown key")
-    elif isinstance(exc, KeyError):
-        yield Problem(path, "required key is missing")
-    elif isinstance(exc, _RuleError):
-        yield Problem(path, str(exc))
-    else:  # an exception from elsewhere may quote the value, so only say that it is wrong
-        yield Problem(path, "invalid value")
-
-
 # ---- public functions -------------------------------------------------------------------------
 
 
@@ -389,19 +352,20 @@ def load_clinic(source: str | os.PathLike[str] | Mapping[str, Any]) -> Clinic:
     if not isinstance(raw, Mapping):
         raise InvalidClinic([Problem("$", "must be a JSON object")])
     clinic: Clinic | None = None
-    problems: list[Problem] = []
+    problems = Problems()
     try:
         clinic = _converter.structure(raw, Clinic)
-    except (BaseValidationError, _RuleError) as exc:
-        problems.extend(_problems(exc, "$"))
+    except (BaseValidationError, RuleError) as exc:  # every rule broken, at its key
+        problems.extend(structure_problems(exc, dialect=_CLINIC))
     unknown = unknown_zones(raw)
-    problems.extend(Problem(path, _UNKNOWN_ZONE) for path, _ in unknown)
-    problems.extend(reference_problems(raw))
-    problems = list(dict.fromkeys(problems))  # a rule found twice is reported once
+    for path, _ in unknown:
+        problems.add(path, _UNKNOWN_ZONE)
+    check_references(raw, problems)
     if len(problems) == 1 and unknown:
         raise UnknownTimeZone(*unknown[0])
-    if problems or clinic is None:
-        raise InvalidClinic(problems or [Problem("$", "invalid clinic")])
+    problems.raise_if_any(InvalidClinic)
+    if clinic is None:
+        raise InvalidClinic([Problem("$", "invalid clinic")])
     return clinic
 
 
@@ -415,8 +379,7 @@ def check_clinic(clinic: Clinic) -> None:
     load_clinic(clinic_to_dict(clinic))
 
 
-@functools.cache
 def demo_clinic() -> Clinic:
-    """The demo clinic shipped with the package (``slotfinder/data/demo_clinic.json``)."""
+    """The demo clinic shipped with the package (``slotfinder/data/demo_clinic.json``), read afresh (a few ms)."""
     resource = importlib.resources.files("slotfinder") / "data" / "demo_clinic.json"
     return load_clinic(json.loads(resource.read_text(encoding="utf-8")))

@@ -10,9 +10,9 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from slotfinder._calendars import zones
-from slotfinder._errors import Problem
+from slotfinder._problems import Problems, item_path, key_path
 
-__all__ = ["reference_problems", "unknown_zones"]
+__all__ = ["check_references", "unknown_zones"]
 
 
 def _objects(raw: Mapping[str, Any], key: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
@@ -20,7 +20,7 @@ def _objects(raw: Mapping[str, Any], key: str) -> Iterator[tuple[str, Mapping[st
     if isinstance(items, list):
         for i, item in enumerate(items):
             if isinstance(item, Mapping):
-                yield f"$.{key}[{i}]", item
+                yield item_path(key_path("$", key), i), item
 
 
 def _texts(obj: Mapping[str, Any], key: str) -> Iterator[tuple[int, str]]:
@@ -29,7 +29,7 @@ def _texts(obj: Mapping[str, Any], key: str) -> Iterator[tuple[int, str]]:
         yield from ((i, item) for i, item in enumerate(items) if isinstance(item, str))
 
 
-def _ids(raw: Mapping[str, Any], key: str, name: str, what: str, problems: list[Problem]) -> set[str] | None:
+def _ids(raw: Mapping[str, Any], key: str, name: str, what: str, problems: Problems) -> set[str] | None:
     """The ``name`` values of the objects under ``key``, a repeated one being a problem.
 
     None when some object has no readable value: its own problem is reported already, and checking
@@ -40,7 +40,7 @@ def _ids(raw: Mapping[str, Any], key: str, name: str, what: str, problems: list[
         value = obj.get(name)
         if isinstance(value, str):
             if value in first:
-                problems.append(Problem(f"{path}.{name}", f"duplicate {what} (first at {first[value]})"))
+                problems.add(key_path(path, name), f"duplicate {what} (first at {first[value]})")
             first.setdefault(value, path)
     items = raw.get(key)
     readable = isinstance(items, list) and all(isinstance(o, Mapping) and isinstance(o.get(name), str) for o in items)
@@ -48,11 +48,11 @@ def _ids(raw: Mapping[str, Any], key: str, name: str, what: str, problems: list[
 
 
 def unknown_zones(raw: Mapping[str, Any]) -> list[tuple[str, str]]:
-    found = ((f"{path}.time_zone", loc.get("time_zone")) for path, loc in _objects(raw, "locations"))
+    found = ((key_path(path, "time_zone"), loc.get("time_zone")) for path, loc in _objects(raw, "locations"))
     return [(path, zone) for path, zone in found if isinstance(zone, str) and zone and not zones.check_zone(zone)]
 
 
-def _units(raw: Mapping[str, Any], key: str, noun: str, what: str, problems: list[Problem]) -> dict[str, set[str]]:
+def _units(raw: Mapping[str, Any], key: str, noun: str, what: str, problems: Problems) -> dict[str, set[str]]:
     """Names of ``key`` ("rooms" or "equipment") per location id; a name repeated within a location,
     or one a visit type needs that no location has, is a problem."""
     named: dict[str, set[str]] = {}
@@ -60,7 +60,7 @@ def _units(raw: Mapping[str, Any], key: str, noun: str, what: str, problems: lis
         names: set[str] = set()
         for i, name in _texts(loc, key):
             if name in names:
-                problems.append(Problem(f"{path}.{key}[{i}]", f"duplicate {noun} name in this location"))
+                problems.add(item_path(key_path(path, key), i), f"duplicate {noun} name in this location")
             names.add(name)
         location = loc.get("id")
         if isinstance(location, str):
@@ -69,13 +69,12 @@ def _units(raw: Mapping[str, Any], key: str, noun: str, what: str, problems: lis
     for path, visit_type in _objects(raw, "visit_types"):
         for i, name in _texts(visit_type, key):
             if name not in everywhere:
-                problems.append(Problem(f"{path}.{key}[{i}]", f"no location has {what} of this name"))
+                problems.add(item_path(key_path(path, key), i), f"no location has {what} of this name")
     return named
 
 
-def reference_problems(raw: Mapping[str, Any]) -> list[Problem]:
-    """Unique ids, and every id, code and room an item names exists."""
-    problems: list[Problem] = []
+def check_references(raw: Mapping[str, Any], problems: Problems) -> None:
+    """Unique ids, and every id, code and room an item names exists; what breaks a rule goes to ``problems``."""
     providers = _ids(raw, "providers", "id", "provider id", problems)
     locations = _ids(raw, "locations", "id", "location id", problems)
     codes = _ids(raw, "visit_types", "code", "visit type code", problems)
@@ -91,14 +90,13 @@ def reference_problems(raw: Mapping[str, Any]) -> list[Problem]:
             provider, location, room = item.get("provider_id"), item.get("location_id"), item.get("room")
             unit = item.get("equipment")
             if isinstance(unit, str) and isinstance(location, str) and unit not in equipment.get(location, {unit}):
-                problems.append(Problem(f"{path}.equipment", "the location has no equipment of this name"))
+                problems.add(key_path(path, "equipment"), "the location has no equipment of this name")
             if providers is not None and isinstance(provider, str) and provider not in providers:
-                problems.append(Problem(f"{path}.provider_id", "no provider has this id"))
+                problems.add(key_path(path, "provider_id"), "no provider has this id")
             if locations is not None and isinstance(location, str) and location not in locations:
-                problems.append(Problem(f"{path}.location_id", "no location has this id"))
+                problems.add(key_path(path, "location_id"), "no location has this id")
             if isinstance(room, str) and isinstance(location, str) and room not in rooms.get(location, {room}):
-                problems.append(Problem(f"{path}.room", "the location has no room of this name"))
+                problems.add(key_path(path, "room"), "the location has no room of this name")
             for i, code in _texts(item, codes_key):
                 if codes is not None and code not in codes:
-                    problems.append(Problem(f"{path}.{codes_key}[{i}]", "no visit type has this code"))
-    return problems
+                    problems.add(item_path(key_path(path, codes_key), i), "no visit type has this code")

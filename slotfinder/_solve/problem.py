@@ -1,18 +1,29 @@
-"""The top-K choice as a solver-agnostic problem, and the pruning that keeps it small.
+"""The top-K choice as a solver-agnostic problem, the pruning that keeps it small, and when no solver is needed.
 
-Choose at most K candidates maximising total score, with at most ``per_day`` on one local date, at
-most ``per_provider_day`` for one provider on one date, and one per provider and start. Caps nest (a
-provider-day lies inside a day), so dominance pruning is exact, by exchange: in any choice that
-holds a candidate with at least ``cap`` strictly better ones in its own group, one of those is
-unchosen and can take its place without breaking a cap. Applied provider-day, then day, then
-overall, this leaves no more than K candidates, and never removes one an optimal choice needs.
+Choose at most K candidates maximising, lexicographically, the number chosen, then the diversity
+asked for (distinct providers up to ``min_providers``, a morning and an afternoon offer when
+``spread`` is on), then the total score, then the output order among ties; with at most
+``per_day`` on one local date, at most ``per_provider_day`` for one provider on one date, at most
+``per_provider`` for one provider over the answer, and one per provider and start.
+
+**When the caps nest** (only ``per_day`` and ``per_provider_day``, and no provider has one start on
+two local dates) the best choice is a ranking: dominance pruning is exact, by exchange. In any
+choice that holds a candidate with at least ``cap`` strictly better ones in its own group, one of
+those is unchosen and can take its place without breaking a cap. Applied provider-day, then day,
+then overall, this leaves no more than K candidates, all of them chosen: the answer is the pruned
+ranking itself and no solver runs (``exact_ranking``).
+
+**Otherwise** CP-SAT decides, on candidates pruned by an exchange *within one provider*: a
+candidate ``c`` of provider ``p`` can be swapped for any better unchosen ``b`` of ``p`` (in the same
+half-day when ``spread`` is on) whose day and provider-day are not full and whose start ``p`` does
+not already hold; that keeps every count, cap and diversity term and raises the objective. At most
+``K - 1`` others are chosen, full days hold at most ``floor(K / per_day)`` groups of rows of ``p``,
+full provider-days ``floor(K / per_provider_day)``, and a provider with one start on two dates may
+block ``K`` more; so keeping that many plus one per provider (and half-day) loses no optimum. Only
+the providers whose starts collide across dates keep extra rows: the others prune as usual.
+
 "Better" is the output order (score descending, then start, provider ID, location, visit type), a
 strict total order, so ties are broken the same way with or without pruning.
-
-The one-per-provider-and-start rule first keeps the best variant (visit type, location) of each
-provider, start and date. Only when one provider has the same start on two local dates (templates
-at locations in different time zones at once) do the groups stop nesting; then nothing more is
-pruned and the solver sees every candidate.
 """
 
 from __future__ import annotations
@@ -23,7 +34,7 @@ from attrs import frozen
 
 from slotfinder._solve.candidates import CandidateTable
 
-__all__ = ["Selection", "SelectionProblem", "build_problem", "rank_order"]
+__all__ = ["NOON", "Selection", "SelectionProblem", "build_problem", "greedy", "rank_order", "select_ranking"]
 
 IntpArray = npt.NDArray[np.intp]
 
@@ -37,10 +48,16 @@ class SelectionProblem:
     day: npt.NDArray[np.int64]  # local date per row
     provider_day: npt.NDArray[np.int64]  # (provider, date) key per row
     provider_start: npt.NDArray[np.int64]  # (provider, start) key per row
+    provider: npt.NDArray[np.int64]  # provider per row
+    half: npt.NDArray[np.int64]  # 0 when the local start is before noon, else 1
     limit: int
     per_day: int
     per_provider_day: int
     before_pruning: int  # candidates that reached this stage
+    per_provider: int | None = None  # at most N offers of one provider over the answer
+    min_providers: int = 1  # reward distinct providers up to this many
+    spread: bool = False  # reward having a morning and an afternoon offer
+    exact_ranking: bool = False  # the caps nest: ``rows`` is the optimal answer as it stands
 
 
 @frozen
@@ -50,6 +67,10 @@ class Selection:
     rows: IntpArray
     status: str  # OPTIMAL, FEASIBLE (time limit hit), or GREEDY (solver found nothing in time)
     complete: bool
+    method: str  # "ranking" (caps nest: proven by exchange), "cp-sat", or "greedy" (the solver's fallback)
+
+
+NOON = 720  # local minute that splits morning from afternoon (for ``spread``)
 
 
 def rank_order(table: CandidateTable, points: npt.NDArray[np.int64], rows: IntpArray) -> IntpArray:
@@ -91,8 +112,15 @@ def _group_ids(*columns: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     return ids
 
 
-def _keep_top(rows: IntpArray, keys: npt.NDArray[np.int64], cap: int) -> IntpArray:
+def _keep_top(rows: IntpArray, keys: npt.NDArray[np.int64], cap: int | npt.NDArray[np.int64]) -> IntpArray:
     return rows[_rank_in_group(keys) < cap]
+
+
+def _colliding(provider_start: npt.NDArray[np.int64], provider: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+    """Per row: its provider has some start on two local dates (rows already one per start and date)."""
+    keys, counts = np.unique(provider_start, return_counts=True)
+    twice = np.unique(provider[np.isin(provider_start, keys[counts > 1])])
+    return np.isin(provider, twice)
 
 
 def build_problem(
@@ -103,44 +131,81 @@ def build_problem(
     limit: int,
     per_day: int,
     per_provider_day: int,
+    per_provider: int | None = None,
+    min_providers: int = 1,
+    spread: bool = False,
 ) -> SelectionProblem:
     """Order, collapse and prune the candidates; the result still holds an optimal choice."""
     rows = rank_order(table, points, np.flatnonzero(keep))
     before = rows.shape[0]
     provider_day = table.provider * (1 << 24) + table.local_day
     provider_start = table.provider * (1 << 40) + table.start
+    half = (table.local_minute >= NOON).astype(np.int64)
     # The best visit type/location variant of a provider, start and date stands for the rest.
     rows = _keep_top(rows, _group_ids(provider_start[rows], table.local_day[rows]), 1)
-    if np.unique(provider_start[rows]).shape[0] == rows.shape[0]:  # groups nest: prune (see above)
+    colliding = _colliding(provider_start[rows], table.provider[rows])
+    nested = not colliding.any() and per_provider is None and min_providers <= 1 and not spread
+    if nested:  # the pruned ranking is the answer (see the module docstring)
         rows = _keep_top(rows, provider_day[rows], per_provider_day)
         rows = _keep_top(rows, table.local_day[rows], per_day)
         rows = rows[:limit]
+    else:
+        extra = np.where(colliding, limit, 0)
+        by_half = half[rows] if spread else np.zeros(rows.shape[0], dtype=np.int64)
+        cap = per_provider_day + extra
+        keep_pd = _rank_in_group(_group_ids(provider_day[rows], by_half)) < cap
+        rows, extra, by_half, cap = rows[keep_pd], extra[keep_pd], by_half[keep_pd], cap[keep_pd]
+        per_group = (limit - 1) + (limit // per_day) * cap + (limit // per_provider_day) * cap + extra + 1
+        rows = _keep_top(rows, _group_ids(table.provider[rows], by_half), per_group)
     return SelectionProblem(
         rows=rows,
         points=points[rows],
         day=table.local_day[rows],
         provider_day=provider_day[rows],
         provider_start=provider_start[rows],
+        provider=table.provider[rows],
+        half=half[rows],
         limit=limit,
         per_day=per_day,
         per_provider_day=per_provider_day,
         before_pruning=before,
+        per_provider=per_provider,
+        min_providers=min_providers,
+        spread=spread,
+        exact_ranking=nested,
     )
 
 
 def greedy(problem: SelectionProblem) -> IntpArray:
-    """Best-first choice under the caps (the fallback when the solver returns nothing in time)."""
+    """Best-first choice under the caps (the fallback when the solver returns nothing in time).
+
+    Exact when the caps nest; with the diversity terms it is only a feasible answer (they are not sought).
+    """
     chosen: list[int] = []
     per_day: dict[int, int] = {}
     per_pd: dict[int, int] = {}
+    per_p: dict[int, int] = {}
+    provider_cap = problem.per_provider if problem.per_provider is not None else problem.limit
+    taken: set[int] = set()  # (provider, start) keys: one offer per provider and instant
     for i in range(problem.rows.shape[0]):
-        d, pd = int(problem.day[i]), int(problem.provider_day[i])
+        d, pd, ps = int(problem.day[i]), int(problem.provider_day[i]), int(problem.provider_start[i])
+        p = int(problem.provider[i])
         if (
             len(chosen) < problem.limit
             and per_day.get(d, 0) < problem.per_day
             and per_pd.get(pd, 0) < problem.per_provider_day
+            and per_p.get(p, 0) < provider_cap
+            and ps not in taken
         ):
             chosen.append(i)
             per_day[d] = per_day.get(d, 0) + 1
             per_pd[pd] = per_pd.get(pd, 0) + 1
+            per_p[p] = per_p.get(p, 0) + 1
+            taken.add(ps)
     return np.array(chosen, dtype=np.intp)
+
+
+def select_ranking(problem: SelectionProblem) -> Selection:
+    """The answer when the caps nest: every pruned row, in output order (no solver; see the module docstring)."""
+    assert problem.exact_ranking
+    return Selection(rows=problem.rows, status="OPTIMAL", complete=True, method="ranking")

@@ -26,8 +26,9 @@ from typing import Any
 
 from attrs import evolve, frozen
 
-from slotfinder._domain import Busy, BusyKind, Clinic, Location, OpenTime
-from slotfinder._errors import InvalidClinic, Problem
+from slotfinder._domain import MINUTES_PER_DAY, Busy, BusyKind, Clinic, Location, OpenTime
+from slotfinder._errors import InvalidClinic
+from slotfinder._problems import Dialect, Problems, Reader, RuleError
 
 __all__ = [
     "BUSY_KINDS",
@@ -35,7 +36,9 @@ __all__ = [
     "NPI_SYSTEM",
     "SLOT_STATUSES",
     "FhirItems",
+    "is_bundle",
     "read_fhir_bundle",
+    "slot_window",
 ]
 
 NPI_SYSTEM = "http://hl7.org/fhir/sid/us-npi"
@@ -65,6 +68,13 @@ _NAIVE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[
 _TYPE_ID = re.compile(r"(?:^|/)(?P<type>[A-Z][A-Za-z]{1,63})/(?P<id>[A-Za-z0-9\-.]{1,64})(?:/_history/[^/]+)?$")
 _TYPE_NAME = re.compile(r"[A-Z][A-Za-z]{1,63}")
 _PRACTITIONER_TYPES = ("Practitioner", "PractitionerRole")
+_FHIR = Dialect(
+    object="must be a JSON object",
+    array="must be a list",
+    required_array="is required (a non-empty list)",
+    string="must be a non-empty string",
+    blank_string="must be a non-empty string",
+)
 
 
 @frozen
@@ -114,122 +124,79 @@ def _type_name(value: Any) -> str:
     return value if isinstance(value, str) and _TYPE_NAME.fullmatch(value) else "unknown"
 
 
-class _Reader:
+class _BundleReader:
     """One pass over one bundle; problems and skipped notes are collected, not raised, until the end."""
 
-    def __init__(self, bundle: Mapping[str, Any], clinic: Clinic) -> None:
+    def __init__(self, bundle: Any, clinic: Clinic) -> None:
         self.clinic = clinic
-        self.problems: list[Problem] = []
+        self.problems = Problems()
         self.skipped: list[str] = []
         self.open_times: list[OpenTime] = []
         self.busy: list[Busy] = []
-        self.resources: list[tuple[str, Mapping[str, Any]]] = []  # (path, resource) per usable entry
-        self.by_url: dict[str, tuple[str, Mapping[str, Any]]] = {}
-        self.by_type_id: dict[tuple[str, str], tuple[str, Mapping[str, Any]]] = {}
+        self.resources: list[Reader] = []  # every usable entry's resource
+        self.by_url: dict[str, Reader] = {}
+        self.by_type_id: dict[tuple[str, str], Reader] = {}
         self.schedules: dict[str, _Schedule] = {}  # by the Schedule's path
-        self.is_bundle = self._index(bundle)
-
-    # ---- reporting and shape checks ----------------------------------------------------------
-
-    def problem(self, path: str, rule: str) -> None:
-        self.problems.append(Problem(path, rule))
+        self.is_bundle = self._index(Reader(bundle, "$", self.problems, _FHIR))
 
     def skip(self, path: str, reason: str) -> None:
         self.skipped.append(f"{path}: {reason}")
 
-    def obj(self, value: Any, path: str, *, required: bool = False) -> Mapping[str, Any] | None:
-        if value is None:
-            if required:
-                self.problem(path, "is required")
-            return None
-        if not isinstance(value, Mapping):
-            self.problem(path, "must be a JSON object")
-            return None
-        return value
-
-    def items(self, value: Any, path: str, *, required: bool = False) -> list[Any]:
-        if value is None:
-            if required:
-                self.problem(path, "is required (a non-empty list)")
-            return []
-        if not isinstance(value, list):
-            self.problem(path, "must be a list")
-            return []
-        if required and not value:
-            self.problem(path, "must not be empty")
-        return value
-
-    def text(self, value: Any, path: str, *, required: bool = False) -> str | None:
-        if value is None:
-            if required:
-                self.problem(path, "is required")
-            return None
-        if not isinstance(value, str) or not value.strip():
-            self.problem(path, "must be a non-empty string")
-            return None
-        return value
-
     # ---- the bundle ---------------------------------------------------------------------------
 
-    def _index(self, bundle: Any) -> bool:
+    def _index(self, bundle: Reader) -> bool:
         """Index the entries by fullUrl and Type/id; False when ``bundle`` is not a Bundle at all."""
-        if not isinstance(bundle, Mapping):
-            self.problem("$", "must be a FHIR Bundle (a JSON object)")
+        if not isinstance(bundle.value, Mapping):
+            bundle.problem("must be a FHIR Bundle (a JSON object)")
             return False
-        if bundle.get("resourceType") != "Bundle":
-            self.problem("$.resourceType", "must be Bundle")
+        if bundle.value.get("resourceType") != "Bundle":
+            bundle.at("resourceType").problem("must be Bundle")
             return False
-        for i, raw in enumerate(self.items(bundle.get("entry"), "$.entry")):
-            path = f"$.entry[{i}]"
-            entry = self.obj(raw, path, required=True)
-            if entry is None:
+        for entry in bundle.at("entry").items():
+            if entry.object(required=True) is None:
                 continue
-            url = self.text(entry.get("fullUrl"), f"{path}.fullUrl")
-            resource = self.obj(entry.get("resource"), f"{path}.resource")
+            url = entry.at("fullUrl").string()
+            resource = entry.at("resource").object()
             if resource is None:
-                if "resource" not in entry:
-                    self.skip(path, "entry without a resource")
+                if "resource" not in entry.value:
+                    self.skip(entry.path, "entry without a resource")
                 continue
-            path += ".resource"
-            kind = self.text(resource.get("resourceType"), f"{path}.resourceType", required=True)
+            kind = resource.at("resourceType").string(required=True)
             if kind is None:
                 continue
-            self.resources.append((path, resource))
+            self.resources.append(resource)
             if url is not None:
-                self.by_url.setdefault(url, (path, resource))
-            rid = resource.get("id")
+                self.by_url.setdefault(url, resource)
+            rid = resource.value.get("id")
             if isinstance(rid, str):
-                self.by_type_id.setdefault((kind, rid), (path, resource))
+                self.by_type_id.setdefault((kind, rid), resource)
         return True
 
     def run(self) -> None:
-        for path, resource in self.resources:
-            kind = resource["resourceType"]
-            if kind == "Schedule":
-                self.schedules[path] = self._schedule(path, resource)
-        for path, resource in self.resources:
-            kind = resource["resourceType"]
+        for resource in self.resources:
+            if resource.value["resourceType"] == "Schedule":
+                self.schedules[resource.path] = self._schedule(resource)
+        for resource in self.resources:
+            kind = resource.value["resourceType"]
             if kind == "Slot":
-                self._slot(path, resource)
+                self._slot(resource)
             elif kind not in ("Schedule", "Location", *_PRACTITIONER_TYPES):
                 self.skip(
-                    path,
+                    resource.path,
                     f"a resource of type {_type_name(kind)} is not read (only Schedule and Slot, and the "
                     "Practitioner, PractitionerRole and Location resources they reference)",
                 )
 
     # ---- references ---------------------------------------------------------------------------
 
-    def resolve(
-        self, reference: str, container: Mapping[str, Any], container_path: str
-    ) -> tuple[str, Mapping[str, Any]] | None:
+    def resolve(self, reference: str, container: Reader) -> Reader | None:
         """The resource a reference string names: contained (``#id``), by fullUrl, or by Type/id."""
         if reference.startswith("#"):
-            contained = container.get("contained")
-            if isinstance(contained, list):
-                for k, item in enumerate(contained):
+            contained = container.at("contained")
+            if isinstance(contained.value, list):
+                for k, item in enumerate(contained.value):
                     if isinstance(item, Mapping) and item.get("id") == reference[1:]:
-                        return f"{container_path}.contained[{k}]", item
+                        return contained.item(k)
             return None
         if reference in self.by_url:
             return self.by_url[reference]
@@ -238,17 +205,16 @@ class _Reader:
             return self.by_type_id.get((match["type"], match["id"]))
         return None
 
-    def identifiers(self, value: Any, path: str, *, many: bool) -> list[tuple[str | None, str]]:
+    @staticmethod
+    def identifiers(value: Reader, *, many: bool) -> list[tuple[str | None, str]]:
         """``(system, value)`` of an Identifier (``many=False``) or a list of them."""
         found: list[tuple[str | None, str]] = []
-        entries = self.items(value, path) if many else ([] if value is None else [value])
-        for k, item in enumerate(entries):
-            where = f"{path}[{k}]" if many else path
-            ident = self.obj(item, where)
+        for item in value.items() if many else [value]:
+            ident = item.object()
             if ident is None:
                 continue
-            system = self.text(ident.get("system"), f"{where}.system")
-            text = self.text(ident.get("value"), f"{where}.value")
+            system = ident.at("system").string()
+            text = ident.at("value").string()
             if text is not None:
                 found.append((system, text))
         return found
@@ -280,21 +246,19 @@ class _Reader:
         wanted = {_casefold(n) for n in names}
         return {loc.id for loc in self.clinic.locations if wanted & _location_names(loc)}
 
-    def actor(
-        self, value: Any, path: str, owner: Mapping[str, Any], owner_path: str, implied: str | None = None
-    ) -> _Actor | None:
+    def actor(self, value: Reader, owner: Reader, implied: str | None = None) -> _Actor | None:
         """Resolve one reference to a provider or a location; ``implied`` is the type the element allows."""
-        ref = self.obj(value, path, required=True)
+        ref = value.object(required=True)
         if ref is None:
             return None
-        reference = self.text(ref.get("reference"), f"{path}.reference")
-        declared = self.text(ref.get("type"), f"{path}.type")
-        display = self.text(ref.get("display"), f"{path}.display")
-        ref_ids = self.identifiers(ref.get("identifier"), f"{path}.identifier", many=False)
-        target = self.resolve(reference, owner, owner_path) if reference is not None else None
+        reference = ref.at("reference").string()
+        declared = ref.at("type").string()
+        display = ref.at("display").string()
+        ref_ids = self.identifiers(ref.at("identifier"), many=False)
+        target = self.resolve(reference, owner) if reference is not None else None
         kind: str | None = None
         if target is not None:
-            kind = target[1].get("resourceType")
+            kind = target.value.get("resourceType")
         elif declared is not None:
             kind = declared.rsplit("/", 1)[-1]  # Reference.type is a type name or its StructureDefinition URL
         elif reference is not None and (match := _TYPE_ID.search(reference)) is not None:
@@ -304,7 +268,7 @@ class _Reader:
         if kind == "Practitioner":
             ids = list(ref_ids)
             if target is not None:
-                ids += self.identifiers(target[1].get("identifier"), f"{target[0]}.identifier", many=True)
+                ids += self.identifiers(target.at("identifier"), many=True)
             return self._practitioner(ids)
         if kind == "PractitionerRole":
             return (
@@ -315,11 +279,12 @@ class _Reader:
         if kind == "Location":
             ids, names = list(ref_ids), [display] if display else []
             if target is not None:
-                ids += self.identifiers(target[1].get("identifier"), f"{target[0]}.identifier", many=True)
-                names += _names(target[1])
+                ids += self.identifiers(target.at("identifier"), many=True)
+                names += _names(target.value)
             return self._location(ids, names)
         self.skip(
-            path, f"an actor of type {_type_name(kind)} is not read (only Practitioner, PractitionerRole and Location)"
+            value.path,
+            f"an actor of type {_type_name(kind)} is not read (only Practitioner, PractitionerRole and Location)",
         )
         return _Actor("other")
 
@@ -339,53 +304,50 @@ class _Reader:
         location, reason = self._found(self.locations_of(identifiers, names), "location")
         return _Actor("location", location_id=location, reason=reason)
 
-    def _role(self, target: tuple[str, Mapping[str, Any]]) -> _Actor:
-        path, role = target
-        practitioner = self.obj(role.get("practitioner"), f"{path}.practitioner")
+    def _role(self, role: Reader) -> _Actor:
+        practitioner = role.at("practitioner").object()
         if practitioner is None:
             return _Actor("practitioner", reason="its PractitionerRole names no practitioner")
-        found = self.actor(practitioner, f"{path}.practitioner", role, path, "Practitioner")
+        found = self.actor(practitioner, role, "Practitioner")
         if found is None or found.kind != "practitioner":
             return _Actor("practitioner", reason="its PractitionerRole's practitioner is not a Practitioner")
         locations: list[str] = []
-        for k, item in enumerate(self.items(role.get("location"), f"{path}.location")):
-            where = self.actor(item, f"{path}.location[{k}]", role, path, "Location")
+        for item in role.at("location").items():
+            where = self.actor(item, role, "Location")
             if where is not None and where.location_id is not None:
                 locations.append(where.location_id)
         return evolve(found, role_locations=tuple(dict.fromkeys(locations)))
 
     # ---- Schedule -----------------------------------------------------------------------------
 
-    def concepts(self, value: Any, path: str, *, many: bool) -> list[tuple[tuple[str | None, str], ...]]:
+    @staticmethod
+    def concepts(value: Reader, *, many: bool) -> list[tuple[tuple[str | None, str], ...]]:
         """The codings ``(system, code)`` of a CodeableConcept (``many=False``) or a list of them."""
         found: list[tuple[tuple[str | None, str], ...]] = []
-        entries = self.items(value, path) if many else ([] if value is None else [value])
-        for k, item in enumerate(entries):
-            where = f"{path}[{k}]" if many else path
-            concept = self.obj(item, where)
+        for item in value.items() if many else [value]:
+            concept = item.object()
             if concept is None:
                 continue
             codings: list[tuple[str | None, str]] = []
-            for j, raw in enumerate(self.items(concept.get("coding"), f"{where}.coding")):
-                coding = self.obj(raw, f"{where}.coding[{j}]")
+            for raw in concept.at("coding").items():
+                coding = raw.object()
                 if coding is None:
                     continue
-                system = self.text(coding.get("system"), f"{where}.coding[{j}].system")
-                code = self.text(coding.get("code"), f"{where}.coding[{j}].code")
+                system = coding.at("system").string()
+                code = coding.at("code").string()
                 if code is not None:
                     codings.append((system, code))
             found.append(tuple(codings))
         return found
 
-    def _schedule(self, path: str, resource: Mapping[str, Any]) -> _Schedule:
+    def _schedule(self, resource: Reader) -> _Schedule:
+        path = resource.path
         before = len(self.problems)
-        concepts = tuple(self.concepts(resource.get("serviceType"), f"{path}.serviceType", many=True))
-        active = resource.get("active")
-        if active is not None and not isinstance(active, bool):
-            self.problem(f"{path}.active", "must be true or false")
+        concepts = tuple(self.concepts(resource.at("serviceType"), many=True))
+        active = resource.at("active").flag()
         actors = [
-            (f"{path}.actor[{k}]", self.actor(item, f"{path}.actor[{k}]", resource, path))
-            for k, item in enumerate(self.items(resource.get("actor"), f"{path}.actor", required=True))
+            (item.path, self.actor(item, resource))
+            for item in resource.at("actor").items(required=True, non_empty=True)
         ]
         if len(self.problems) > before:
             return _Schedule(path, skipped="the Schedule is malformed")
@@ -414,31 +376,6 @@ class _Reader:
 
     # ---- Slot ---------------------------------------------------------------------------------
 
-    def instant(self, value: Any, path: str) -> Fraction | None:
-        """A FHIR instant as exact minutes since the epoch (seconds kept as a fraction of a minute)."""
-        if value is None:
-            self.problem(path, "is required")
-            return None
-        if not isinstance(value, str):
-            self.problem(path, "must be a FHIR instant string")
-            return None
-        match = _INSTANT.fullmatch(value)
-        if match is None:
-            if _NAIVE.fullmatch(value):
-                self.problem(path, "must have a UTC offset (Z or +HH:MM): a FHIR instant always carries one")
-            else:
-                self.problem(path, "must be a FHIR instant such as 2025-10-24T14:30:00Z")
-            return None
-        try:
-            days = (dt.date.fromisoformat(match["date"]) - _EPOCH_DATE).days
-        except ValueError:
-            self.problem(path, "must be a real calendar date")
-            return None
-        tz = match["tz"]
-        offset = 0 if tz == "Z" else (1 if tz[0] == "+" else -1) * (int(tz[1:3]) * 60 + int(tz[4:6]))
-        seconds = Fraction(match["s"] + (match["frac"] or ""))
-        return Fraction(days * 1440 + int(match["h"]) * 60 + int(match["m"]) - offset) + seconds / 60
-
     def _visit_types(self, concepts: Sequence[tuple[tuple[str | None, str], ...]]) -> tuple[str, ...] | None:
         """Codes of clinic visit types the concepts name; None when concepts are given but none matches."""
         if not concepts:
@@ -452,30 +389,33 @@ class _Reader:
         ]
         return tuple(dict.fromkeys(codes)) or None
 
-    def _slot(self, path: str, resource: Mapping[str, Any]) -> None:
+    def _slot(self, resource: Reader) -> None:
+        path = resource.path
         before = len(self.problems)
-        status = self.text(resource.get("status"), f"{path}.status", required=True)
+        status_at = resource.at("status")
+        status = status_at.string(required=True)
         if status is not None and status not in SLOT_STATUSES:
-            self.problem(f"{path}.status", f"must be one of {', '.join(SLOT_STATUSES)}")
+            status_at.problem(f"must be one of {', '.join(SLOT_STATUSES)}")
         if status == "entered-in-error":
             self.skip(path, "the Slot was entered in error")
             return
-        slot_id = resource.get("id")
-        if slot_id is not None and not isinstance(slot_id, str):
-            self.problem(f"{path}.id", "must be a string")
-        start = self.instant(resource.get("start"), f"{path}.start")
-        end = self.instant(resource.get("end"), f"{path}.end")
+        slot_id = resource.at("id")
+        if slot_id.present and not isinstance(slot_id.value, str):
+            slot_id.problem("must be a string")
+        start = resource.at("start").apply(_instant)
+        end_at = resource.at("end")
+        end = end_at.apply(_instant)
         if start is not None and end is not None and end <= start:
-            self.problem(f"{path}.end", "must be later than start")
-        concepts = self.concepts(resource.get("serviceType"), f"{path}.serviceType", many=True)
-        concepts += self.concepts(resource.get("appointmentType"), f"{path}.appointmentType", many=False)
-        schedule = self._slot_schedule(path, resource)
+            end_at.problem("must be later than start")
+        concepts = self.concepts(resource.at("serviceType"), many=True)
+        concepts += self.concepts(resource.at("appointmentType"), many=False)
+        schedule = self._slot_schedule(resource)
         if len(self.problems) > before or status is None or start is None or end is None or schedule is None:
             return  # every problem of this Slot is reported; nothing of it is used
         if schedule.skipped is not None:
             self.skip(path, f"its Schedule ({schedule.path}) is skipped")
             return
-        source = slot_id if isinstance(slot_id, str) else None
+        source = slot_id.value if isinstance(slot_id.value, str) else None
         if status == "free":
             self._free(path, schedule, start, end, concepts, source)
             return
@@ -493,21 +433,22 @@ class _Reader:
             )
         )
 
-    def _slot_schedule(self, path: str, resource: Mapping[str, Any]) -> _Schedule | None:
-        ref = self.obj(resource.get("schedule"), f"{path}.schedule", required=True)
+    def _slot_schedule(self, resource: Reader) -> _Schedule | None:
+        ref = resource.at("schedule").object(required=True)
         if ref is None:
             return None
-        reference = self.text(ref.get("reference"), f"{path}.schedule.reference", required=True)
+        reference_at = ref.at("reference")
+        reference = reference_at.string(required=True)
         if reference is None:
             return None
-        target = self.resolve(reference, resource, path)
+        target = self.resolve(reference, resource)
         if target is None:
-            self.problem(f"{path}.schedule.reference", "must reference a Schedule entry of the bundle")
+            reference_at.problem("must reference a Schedule entry of the bundle")
             return None
-        if target[1].get("resourceType") != "Schedule":
-            self.problem(f"{path}.schedule.reference", "must reference a Schedule")
+        if target.value.get("resourceType") != "Schedule":
+            reference_at.problem("must reference a Schedule")
             return None
-        return self.schedules.get(target[0]) or _Schedule(target[0], skipped="a contained Schedule is not read")
+        return self.schedules.get(target.path) or _Schedule(target.path, skipped="a contained Schedule is not read")
 
     def _free(
         self,
@@ -547,6 +488,27 @@ class _Reader:
         )
 
 
+def _instant(value: Any) -> Fraction:
+    """A FHIR instant as exact minutes since the epoch (seconds kept as a fraction of a minute)."""
+    if value is None:
+        raise RuleError("is required")
+    if not isinstance(value, str):
+        raise RuleError("must be a FHIR instant string")
+    match = _INSTANT.fullmatch(value)
+    if match is None:
+        if _NAIVE.fullmatch(value):
+            raise RuleError("must have a UTC offset (Z or +HH:MM): a FHIR instant always carries one")
+        raise RuleError("must be a FHIR instant such as 2025-10-24T14:30:00Z")
+    try:
+        days = (dt.date.fromisoformat(match["date"]) - _EPOCH_DATE).days
+    except ValueError:
+        raise RuleError("must be a real calendar date") from None
+    tz = match["tz"]
+    offset = 0 if tz == "Z" else (1 if tz[0] == "+" else -1) * (int(tz[1:3]) * 60 + int(tz[4:6]))
+    seconds = Fraction(match["s"] + (match["frac"] or ""))
+    return Fraction(days * MINUTES_PER_DAY + int(match["h"]) * 60 + int(match["m"]) - offset) + seconds / 60
+
+
 def _names(resource: Mapping[str, Any]) -> list[str]:
     """``Location.name`` and ``Location.alias`` (strings only)."""
     names = [resource.get("name")]
@@ -571,11 +533,29 @@ def read_fhir_bundle(bundle: Mapping[str, Any], clinic: Clinic) -> FhirItems:
     formed but not usable (other resource types, unknown actors, entered-in-error Slots) is listed in
     ``FhirItems.skipped``.
     """
-    reader = _Reader(bundle, clinic)
+    reader = _BundleReader(bundle, clinic)
     if reader.is_bundle:
         reader.run()
-    if reader.problems:
-        raise InvalidClinic(dict.fromkeys(reader.problems))
+    reader.problems.raise_if_any(InvalidClinic)
     return FhirItems(
         open_times=tuple(reader.open_times), busy=tuple(reader.busy), skipped=tuple(dict.fromkeys(reader.skipped))
     )
+
+
+def is_bundle(data: Any) -> bool:
+    """Whether parsed JSON is a FHIR Bundle (rather than, say, a Redox message)."""
+    return isinstance(data, Mapping) and data.get("resourceType") == "Bundle"
+
+
+def slot_window(bundle: Any) -> tuple[int, int]:
+    """From the earliest start of a bundle's Slots to just after the latest; (0, 1) when none has a start.
+
+    The default window of a reconciliation. Starts that cannot be read are passed over here:
+    :func:`read_fhir_bundle` reports them.
+    """
+    entries = Reader(bundle, "$", Problems(), _FHIR).at("entry").items()
+    slots = [r for e in entries if (r := e.at("resource")).object() and r.at("resourceType").value == "Slot"]
+    starts = [start for slot in slots if (start := slot.at("start").apply(_instant)) is not None]
+    if not starts:
+        return 0, 1
+    return math.floor(min(starts)), math.floor(max(starts)) + 1

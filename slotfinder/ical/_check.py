@@ -15,10 +15,11 @@ from typing import Final
 import icalendar
 
 from slotfinder._domain import MINUTES_PER_DAY, BusyKind
-from slotfinder._errors import Problem
+from slotfinder._problems import RuleError, key_path
 from slotfinder.ical._context import _KINDS_PROVIDER, _REF, _Context, _wall_length
-from slotfinder.ical._parse import _COPY, _Broken, _dt_values, _get, _iana, _int, _text, _texts
+from slotfinder.ical._parse import _COPY, _dt_values, _get, _iana, _int, _text, _texts
 from slotfinder.ical._sources import (
+    MAX_RELEASE_BEFORE,
     X_KIND,
     X_LOCATION,
     X_RELEASE_BEFORE,
@@ -66,117 +67,117 @@ class _Checks(_Context):
     """The reader's first phase: every component checked before any is expanded (into ``self.problems``)."""
 
     def _check(self, component: icalendar.Component, path: str, *, available: bool, bounds: bool = False) -> None:
-        repeated = [
-            Problem(f"{path}.{prop}", "must appear once") for prop in _ONCE if isinstance(_get(component, prop), list)
-        ]
+        problems = self.problems
+        repeated = [prop for prop in _ONCE if isinstance(_get(component, prop), list)]
+        for prop in repeated:
+            problems.add(key_path(path, prop), "must appear once")
         if repeated:
-            self.problems += repeated
             return
-        problems: list[Problem] = []
+        before = len(problems)
         allowed_inside = () if available or bounds else ("VALARM",)
         if bounds:
             allowed_inside = ("AVAILABLE",)
         if any(c.name not in allowed_inside for c in component.subcomponents):
             inside = ", ".join(allowed_inside) or "no component"
-            problems.append(Problem(path, f"may hold {inside} inside (an END line is missing or misplaced?)"))
+            problems.add(path, f"may hold {inside} inside (an END line is missing or misplaced?)")
         broken = {prop for prop, _ in component.errors if prop is not None}
         for prop in sorted(broken & _READ_PROPERTIES.keys()):
-            problems.append(Problem(f"{path}.{prop}", _READ_PROPERTIES[prop]))
+            problems.add(key_path(path, prop), _READ_PROPERTIES[prop])
         if "DTSTART" not in component and not bounds:
-            problems.append(Problem(f"{path}.DTSTART", "is required"))
+            problems.add(key_path(path, "DTSTART"), "is required")
         if "DTEND" in component and "DURATION" in component:
-            problems.append(Problem(f"{path}.DURATION", "DTEND and DURATION must not both be given"))
+            problems.add(key_path(path, "DURATION"), "DTEND and DURATION must not both be given")
         for prop in _DATE_PROPERTIES:
             if prop not in broken:
-                problems += self._check_zones(component, prop, f"{path}.{prop}")
-        if not problems:
-            problems += self._check_span(component, path)
-        problems += self._check_extensions(component, path, available=available, bounds=bounds)
-        self.problems += problems
+                self._check_zones(component, prop, key_path(path, prop))
+        if len(problems) == before:
+            self._check_span(component, path)
+        self._check_extensions(component, path, available=available, bounds=bounds)
 
-    def _check_zones(self, component: icalendar.Component, prop: str, path: str) -> list[Problem]:
+    def _check_zones(self, component: icalendar.Component, prop: str, path: str) -> None:
         try:
             values = _dt_values(component, prop)
         except (ValueError, TypeError, AttributeError):
-            return [Problem(path, _READ_PROPERTIES.get(prop, "cannot be read"))]
+            self.problems.add(path, _READ_PROPERTIES.get(prop, "cannot be read"))
+            return
         for params, value in values:
             if not isinstance(value, dt.datetime):
                 continue
             if value.tzinfo is None and "TZID" in params:
-                return [Problem(path, "its TZID names no time zone (an IANA or Windows name, or a VTIMEZONE)")]
+                self.problems.add(path, "its TZID names no time zone (an IANA or Windows name, or a VTIMEZONE)")
+                return
             if value.tzinfo is not None and _iana(value.tzinfo) is None and not isinstance(value.tzinfo, dt.timezone):
-                return [Problem(path, "its TZID has no IANA equivalent: wall times resolve only in IANA zones")]
-        return []
+                self.problems.add(path, "its TZID has no IANA equivalent: wall times resolve only in IANA zones")
+                return
 
-    def _check_span(self, component: icalendar.Component, path: str) -> list[Problem]:
+    def _check_span(self, component: icalendar.Component, path: str) -> None:
         start = _get(component, "DTSTART")
         if start is None:
-            return []
+            return
         begin = start.dt
         if "DURATION" in component:
             duration = _get(component, "DURATION").dt
             if not isinstance(duration, dt.timedelta) or duration < dt.timedelta(0):
-                return [Problem(f"{path}.DURATION", "must not be negative")]
+                self.problems.add(key_path(path, "DURATION"), "must not be negative")
         elif "DTEND" in component:
             end = _get(component, "DTEND").dt
             if isinstance(begin, dt.datetime) != isinstance(end, dt.datetime):
-                return [Problem(f"{path}.DTEND", "must be a DATE when DTSTART is one, a DATE-TIME when it is one")]
+                self.problems.add(
+                    key_path(path, "DTEND"), "must be a DATE when DTSTART is one, a DATE-TIME when it is one"
+                )
+                return
             # On one clock, compared as the file writes them (the DST policy may still leave no time).
             if _same_clock(begin, end):
                 backwards = _wall_length(begin, end) < dt.timedelta(0)
             else:
                 backwards = self._instant(end, up=True) < self._instant(begin)
             if backwards:
-                return [Problem(f"{path}.DTEND", "must not be before DTSTART")]
-        return []
+                self.problems.add(key_path(path, "DTEND"), "must not be before DTSTART")
 
-    def _check_extensions(
-        self, component: icalendar.Component, path: str, *, available: bool, bounds: bool
-    ) -> list[Problem]:
-        problems: list[Problem] = []
+    def _check_extensions(self, component: icalendar.Component, path: str, *, available: bool, bounds: bool) -> None:
         if bounds:
-            return problems
+            return
+        problems = self.problems
+        before = len(problems)
         try:
             explicit = _text(component, X_LOCATION)
             if explicit is not None and explicit not in self.locations:
-                problems.append(Problem(f"{path}.{X_LOCATION}", "names no location of the clinic"))
+                problems.add(key_path(path, X_LOCATION), "names no location of the clinic")
             room = _text(component, X_ROOM)
-            if room is not None and self.source.provider_id is not None and not problems:
+            if room is not None and self.source.provider_id is not None and len(problems) == before:
                 location_id = self._location(component, path, strict=False) or self.source.location_id
                 if room not in self.locations[location_id].rooms:
-                    problems.append(Problem(f"{path}.{X_ROOM}", "is not a room of the component's location"))
+                    problems.add(key_path(path, X_ROOM), "is not a room of the component's location")
             _text(component, "LOCATION")
             _text(component, "UID")
-        except _Broken as error:
-            problems.append(Problem(path, f"a property the reader uses (UID, LOCATION, X-SLOTFINDER-*) {error.rule}"))
+        except RuleError as error:
+            problems.add(path, f"a property the reader uses (UID, LOCATION, X-SLOTFINDER-*) {error.rule}")
         if available:
             try:
                 _int(component, X_SLOT_LENGTH, 1, MINUTES_PER_DAY)
-            except _Broken as error:
-                problems.append(Problem(f"{path}.{X_SLOT_LENGTH}", error.rule))
-            return problems
+            except RuleError as error:
+                problems.add(key_path(path, X_SLOT_LENGTH), error.rule)
+            return
         try:
             kind_text = _text(component, X_KIND)
-        except _Broken as error:
-            return [*problems, Problem(f"{path}.{X_KIND}", error.rule)]
+        except RuleError as error:
+            problems.add(key_path(path, X_KIND), error.rule)
+            return
         if kind_text is not None and kind_text.casefold() not in _KINDS_PROVIDER:
-            problems.append(Problem(f"{path}.{X_KIND}", "must be booking, hold, block or out_of_office"))
+            problems.add(key_path(path, X_KIND), "must be booking, hold, block or out_of_office")
         reserved = _texts(component, X_RESERVED_FOR)
         if any(code not in self.codes for code in reserved):
-            problems.append(Problem(f"{path}.{X_RESERVED_FOR}", "names a visit type code the clinic does not have"))
+            problems.add(key_path(path, X_RESERVED_FOR), "names a visit type code the clinic does not have")
         try:
-            release = _int(component, X_RELEASE_BEFORE, 0, 10**6)
-        except _Broken as error:
-            problems.append(Problem(f"{path}.{X_RELEASE_BEFORE}", error.rule))
+            release = _int(component, X_RELEASE_BEFORE, 0, MAX_RELEASE_BEFORE)
+        except RuleError as error:
+            problems.add(key_path(path, X_RELEASE_BEFORE), error.rule)
             release = None
         if release is not None and not reserved:
-            problems.append(Problem(f"{path}.{X_RELEASE_BEFORE}", f"needs {X_RESERVED_FOR}"))
-        kind = self._kind(component) if not problems else None
+            problems.add(key_path(path, X_RELEASE_BEFORE), f"needs {X_RESERVED_FOR}")
+        kind = self._kind(component) if len(problems) == before else None
         if reserved and isinstance(kind, BusyKind) and kind is not BusyKind.BLOCK:
-            problems.append(
-                Problem(f"{path}.{X_RESERVED_FOR}", "only a block may be reserved (X-SLOTFINDER-KIND:block)")
-            )
-        return problems
+            problems.add(key_path(path, X_RESERVED_FOR), "only a block may be reserved (X-SLOTFINDER-KIND:block)")
 
     def _check_duplicate_uids(self, members: Sequence[icalendar.Component]) -> None:
         """Same UID (and RECURRENCE-ID) twice among VEVENTs, or AVAILABLEs of one VAVAILABILITY.
@@ -191,7 +192,7 @@ class _Checks(_Context):
                 recurrence = _get(event, "RECURRENCE-ID")
                 groups[(uid, "" if recurrence is None else recurrence.to_ical().decode())].append(event)
         for (uid, recurrence), same in groups.items():
-            if len(same) < 2:
+            if len(same) == 1:  # groups are never empty
                 continue
             sequences = {int(_get(e, "SEQUENCE", 0)) for e in same}
             if len(sequences) > 1:

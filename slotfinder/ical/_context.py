@@ -18,7 +18,7 @@ import icalendar
 
 from slotfinder._calendars import zones
 from slotfinder._domain import MINUTES_PER_DAY, BusyKind, Clinic, Location
-from slotfinder._errors import Problem
+from slotfinder._problems import Problems
 from slotfinder.ical._parse import _categories, _get, _iana, _text
 from slotfinder.ical._sources import X_KIND, X_LOCATION, CalendarSource
 
@@ -57,7 +57,7 @@ class _Context:
             (v.description.casefold(), v.code) for v in clinic.visit_types if v.description
         )
         self.by_place = _unique_index(pair for loc in clinic.locations for pair in _place_keys(loc))
-        self.problems: list[Problem] = []
+        self.problems = Problems()
         self.skips: Counter[tuple[str, str]] = Counter()
         self.notes: dict[str, None] = {}
         self.kept: Counter[str] = Counter()

@@ -25,7 +25,14 @@ from slotfinder._errors import InvalidClinic, Problem
 from slotfinder.ical._check import _Checks
 from slotfinder.ical._context import _REF, _wall_length
 from slotfinder.ical._parse import _categories, _get, _int, _text, _texts, _uid
-from slotfinder.ical._sources import X_RELEASE_BEFORE, X_RESERVED_FOR, X_ROOM, X_SLOT_LENGTH, X_VISIT_NUMBER
+from slotfinder.ical._sources import (
+    MAX_RELEASE_BEFORE,
+    X_RELEASE_BEFORE,
+    X_RESERVED_FOR,
+    X_ROOM,
+    X_SLOT_LENGTH,
+    X_VISIT_NUMBER,
+)
 
 _FAR: Final = 1 << 62  # an instant beyond any calendar: the open end of an unbounded VAVAILABILITY
 
@@ -93,7 +100,7 @@ class _Reader(_Checks):
             elif component.name == "VTIMEZONE":
                 if any(c.name not in ("STANDARD", "DAYLIGHT") for c in component.subcomponents):
                     path = f"{self.name}:VTIMEZONE"
-                    self.problems.append(Problem(path, "may hold STANDARD and DAYLIGHT only (an END line is missing?)"))
+                    self.problems.add(path, "may hold STANDARD and DAYLIGHT only (an END line is missing?)")
             else:
                 others[str(component.name)] += 1
         for path, event in events:
@@ -101,8 +108,7 @@ class _Reader(_Checks):
         for _, _, children in availabilities:
             for path, child in children:
                 self._check(child, path, available=True)
-        if self.problems:
-            raise InvalidClinic(self.problems)
+        self.problems.raise_if_any(InvalidClinic)
         self._check_duplicate_uids([e for _, e in events])
         for _, _, children in availabilities:
             self._check_duplicate_uids([c for _, c in children])
@@ -110,8 +116,7 @@ class _Reader(_Checks):
         occurrences = self._expand([e for _, e in events], "VEVENT")
         busy = [b for occurrence in occurrences if (b := self._busy(occurrence)) is not None]
         open_times = self._availability(availabilities)
-        if self.problems:
-            raise InvalidClinic(self.problems)
+        self.problems.raise_if_any(InvalidClinic)
         for path in self.components:
             if self.kept[path] == 0 and path not in self.accounted:
                 self._skip(path, "no instance in the window")
@@ -157,10 +162,8 @@ class _Reader(_Checks):
             try:
                 found += expand(series)
             except _EXPANSION_ERRORS:
-                self.problems.append(
-                    Problem(
-                        str(series[0][_REF]), "its recurrence (RRULE, RDATE, EXDATE, RECURRENCE-ID) cannot be expanded"
-                    )
+                self.problems.add(
+                    str(series[0][_REF]), "its recurrence (RRULE, RDATE, EXDATE, RECURRENCE-ID) cannot be expanded"
                 )
         return found
 
@@ -214,7 +217,7 @@ class _Reader(_Checks):
         common: dict[str, Any] = {
             "visit_number": self._visit_number(occurrence),
             "reserved_for": reserved,
-            "release_before": _int(occurrence, X_RELEASE_BEFORE, 0, 10**6),
+            "release_before": _int(occurrence, X_RELEASE_BEFORE, 0, MAX_RELEASE_BEFORE),
         }
         if self.source.room is not None:
             return Busy(

@@ -19,19 +19,12 @@ from icalendar.timezone import tzids_from_tzinfo
 
 from slotfinder._calendars import zones
 from slotfinder._errors import InvalidClinic, Problem
+from slotfinder._problems import RuleError
 
 _COPY: Final = "\x00"  # joins a duplicated UID to the number that tells its copies apart
 
 
 # ---- parsing ------------------------------------------------------------------------------------
-
-
-class _Broken(ValueError):
-    """A property that cannot be read; ``rule`` says why without quoting it."""
-
-    def __init__(self, rule: str) -> None:
-        super().__init__(rule)
-        self.rule = rule
 
 
 def _parse(data: bytes | str, name: str) -> icalendar.Component:
@@ -120,7 +113,7 @@ def _text(component: icalendar.Component, prop: str) -> str | None:
     if value is None:
         return None
     if isinstance(value, list):
-        raise _Broken("must appear once")
+        raise RuleError("must appear once")
     text = str(value).strip()
     return text or None
 
@@ -158,7 +151,7 @@ def _int(component: icalendar.Component, prop: str, low: int, high: int) -> int 
     if text is None:
         return None
     if not re.fullmatch(r"\d{1,5}", text) or not low <= int(text) <= high:
-        raise _Broken(f"must be a whole number of minutes, {low}..{high}")
+        raise RuleError(f"must be a whole number of minutes, {low}..{high}")
     return int(text)
 
 

@@ -35,7 +35,8 @@ from pathlib import Path
 import attrs
 
 from slotfinder._domain import MINUTES_PER_DAY, Clinic
-from slotfinder._errors import InvalidClinic, Problem
+from slotfinder._errors import InvalidClinic
+from slotfinder._problems import Problems
 from slotfinder.ical._expand import IcalItems, _Reader
 from slotfinder.ical._parse import _parse, _warning_notes
 from slotfinder.ical._sources import (
@@ -131,15 +132,14 @@ def load_calendars(
     default_slot_length: int | None = None,
 ) -> IcalItems:
     """Every calendar of a map, read and joined; problems of all files are reported together."""
-    problems: list[Problem] = []
+    problems = Problems()
     items = IcalItems()
     for file, source in load_calendar_map(map_path):
         try:
             items += read_ical(file.read_bytes(), source, clinic, first, last, default_slot_length=default_slot_length)
         except InvalidClinic as error:
-            problems += error.problems
-    if problems:
-        raise InvalidClinic(problems)
+            problems.extend(error.problems)
+    problems.raise_if_any(InvalidClinic)
     return items
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import warnings
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 from typing import Final
 
@@ -20,7 +20,8 @@ import icalendar
 
 from slotfinder._domain import Clinic
 from slotfinder._errors import InvalidClinic, Problem
-from slotfinder.ical._parse import _Broken, _parse, _text
+from slotfinder._problems import Dialect, Problems, Reader, key_path
+from slotfinder.ical._parse import _parse, _text
 
 # Calendar properties: what the calendar belongs to.
 X_PROVIDER: Final = "X-SLOTFINDER-PROVIDER"
@@ -31,9 +32,17 @@ X_SLOT_LENGTH: Final = "X-SLOTFINDER-SLOT-LENGTH"  # AVAILABLE: grid step of sta
 X_KIND: Final = "X-SLOTFINDER-KIND"  # VEVENT: booking, hold, block, out_of_office
 X_RESERVED_FOR: Final = "X-SLOTFINDER-RESERVED-FOR"  # VEVENT (blocks): visit type codes, comma separated
 X_RELEASE_BEFORE: Final = "X-SLOTFINDER-RELEASE-BEFORE"  # VEVENT (reserved blocks): minutes
+MAX_RELEASE_BEFORE: Final = 10**6  # minutes (about two years): more is a typo, not a policy
 X_VISIT_NUMBER: Final = "X-SLOTFINDER-VISIT-NUMBER"  # VEVENT: the visit number (else the UID)
 
 _MAP_KEYS: Final = frozenset({"file", "provider_id", "room", "location_id"})
+_MAP: Final = Dialect(
+    object="must be an object with file, provider_id or room, and location_id",
+    array="must be a list of calendar entries",
+    required_array="must be a list of calendar entries",
+    string="must be a non-empty string",
+    blank_string="must be a non-empty string",
+)
 
 
 @attrs.frozen
@@ -64,16 +73,15 @@ def declared_source(data: bytes | str, name: str) -> CalendarSource:
 
 def check_source(clinic: Clinic, source: CalendarSource) -> None:
     """Raise :class:`InvalidClinic` unless the source's provider, location and room exist in ``clinic``."""
-    problems = []
+    problems = Problems()
     location = next((loc for loc in clinic.locations if loc.id == source.location_id), None)
     if location is None:
-        problems.append(Problem(source.name, "its location (X-SLOTFINDER-LOCATION / location_id) is not in the clinic"))
+        problems.add(source.name, "its location (X-SLOTFINDER-LOCATION / location_id) is not in the clinic")
     if source.provider_id is not None and all(p.id != source.provider_id for p in clinic.providers):
-        problems.append(Problem(source.name, "its provider (X-SLOTFINDER-PROVIDER / provider_id) is not in the clinic"))
+        problems.add(source.name, "its provider (X-SLOTFINDER-PROVIDER / provider_id) is not in the clinic")
     if source.room is not None and location is not None and source.room not in location.rooms:
-        problems.append(Problem(source.name, "its room (X-SLOTFINDER-ROOM / room) is not a room of its location"))
-    if problems:
-        raise InvalidClinic(problems)
+        problems.add(source.name, "its room (X-SLOTFINDER-ROOM / room) is not a room of its location")
+    problems.raise_if_any(InvalidClinic)
 
 
 def load_calendar_map(path: str | os.PathLike[str]) -> list[tuple[Path, CalendarSource]]:
@@ -93,18 +101,17 @@ def load_calendar_map(path: str | os.PathLike[str]) -> list[tuple[Path, Calendar
         ) from None
     except UnicodeDecodeError:
         raise InvalidClinic([Problem(f"{label}:$", "is not UTF-8 text")]) from None
-    if not isinstance(raw, list):
-        raise InvalidClinic([Problem(f"{label}:$", "must be a list of calendar entries")])
-    problems: list[Problem] = []
+    root = Reader(raw, f"{label}:$", Problems(), _MAP)
     found: list[tuple[Path, CalendarSource]] = []
-    for i, entry in enumerate(raw):
-        where = f"{label}:$[{i}]"
+    for entry in root.items(required=True):
         try:
-            found.append(_map_entry(entry, where, map_path.parent))
-        except InvalidClinic as error:
-            problems += error.problems
-    if problems:
-        raise InvalidClinic(problems)
+            mapped = _map_entry(entry, map_path.parent)
+        except InvalidClinic as error:  # what the calendar file itself declares
+            root.problems.extend(error.problems)
+            continue
+        if mapped is not None:
+            found.append(mapped)
+    root.problems.raise_if_any(InvalidClinic)
     return found
 
 
@@ -113,55 +120,45 @@ def load_calendar_map(path: str | os.PathLike[str]) -> list[tuple[Path, Calendar
 
 def _declared(calendar: icalendar.Component, name: str) -> dict[str, str]:
     declared: dict[str, str] = {}
-    problems: list[Problem] = []
+    problems = Problems()
+    where = f"{name}:VCALENDAR"
     for prop, key in ((X_PROVIDER, "provider_id"), (X_ROOM, "room"), (X_LOCATION, "location_id")):
-        try:
-            value = _text(calendar, prop)
-        except _Broken as error:
-            problems.append(Problem(f"{name}:VCALENDAR.{prop}", error.rule))
-            continue
+        value = problems.attempt(key_path(where, prop), partial(_text, calendar, prop))
         if value is not None:
             declared[key] = value
     if "provider_id" in declared and "room" in declared:
-        problems.append(Problem(f"{name}:VCALENDAR", f"declares both {X_PROVIDER} and {X_ROOM}; a calendar is one's"))
-    if problems:
-        raise InvalidClinic(problems)
+        problems.add(where, f"declares both {X_PROVIDER} and {X_ROOM}; a calendar is one's")
+    problems.raise_if_any(InvalidClinic)
     return declared
 
 
 def _complete_source(values: Mapping[str, str], name: str, where: str) -> CalendarSource:
-    problems = []
+    problems = Problems()
     if "provider_id" not in values and "room" not in values:
-        problems.append(Problem(where, f"names no provider or room (provider_id / room, or {X_PROVIDER} / {X_ROOM})"))
+        problems.add(where, f"names no provider or room (provider_id / room, or {X_PROVIDER} / {X_ROOM})")
     if "location_id" not in values:
-        problems.append(Problem(where, f"names no location (location_id, or {X_LOCATION})"))
-    if problems:
-        raise InvalidClinic(problems)
+        problems.add(where, f"names no location (location_id, or {X_LOCATION})")
+    problems.raise_if_any(InvalidClinic)
     return CalendarSource(
         location_id=values["location_id"], provider_id=values.get("provider_id"), room=values.get("room"), name=name
     )
 
 
-def _map_entry(entry: object, where: str, base: Path) -> tuple[Path, CalendarSource]:
-    if not isinstance(entry, dict):
-        raise InvalidClinic([Problem(where, "must be an object with file, provider_id or room, and location_id")])
-    problems = [Problem(f"{where}.{k}" if re.fullmatch(r"[A-Za-z_]{1,40}", k) else where, "unknown key") for k in entry
-                if k not in _MAP_KEYS]  # fmt: skip
+def _map_entry(entry: Reader, base: Path) -> tuple[Path, CalendarSource] | None:
+    """The file and source of one map entry; None when the entry breaks a rule (recorded at ``entry``)."""
+    if entry.object() is None:
+        return None
+    before = len(entry.problems)
+    entry.unknown_keys(_MAP_KEYS)
     given: dict[str, str] = {}
-    for key in sorted(_MAP_KEYS & entry.keys()):
-        value = entry[key]
-        if value is None and key != "file":
-            continue
-        if not isinstance(value, str) or not value.strip():
-            problems.append(Problem(f"{where}.{key}", "must be a non-empty string"))
-        else:
-            given[key] = value
-    if "file" not in entry:
-        problems.append(Problem(f"{where}.file", "is required"))
+    for key in sorted(_MAP_KEYS):
+        text = entry.at(key).string(required=key == "file")
+        if text is not None:
+            given[key] = text
     if "provider_id" in given and "room" in given:
-        problems.append(Problem(where, "names both provider_id and room; a calendar is one's"))
-    if problems:
-        raise InvalidClinic(problems)
+        entry.problem("names both provider_id and room; a calendar is one's")
+    if len(entry.problems) > before:
+        return None
     file = base / given.pop("file")
     name = file.relative_to(base).as_posix()
     owner_known = "provider_id" in given or "room" in given
@@ -173,4 +170,4 @@ def _map_entry(entry: object, where: str, base: Path) -> tuple[Path, CalendarSou
             declared.pop("provider_id", None)
             declared.pop("room", None)
         given = {**declared, **given}
-    return file, _complete_source(given, name, where)
+    return file, _complete_source(given, name, entry.path)

@@ -6,8 +6,8 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from slotfinder.planning.bench_cli import add_bench_parser, run_bench
-from slotfinder.planning.simulate_cli import add_simulate_parser, run_simulate
+from slotfinder.planning._bench_cli import add_bench_parser, run_bench
+from slotfinder.planning._simulate_cli import add_simulate_parser, run_simulate
 
 __all__ = ["COMMANDS", "add_parsers"]
 

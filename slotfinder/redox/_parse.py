@@ -7,24 +7,22 @@ listed as ignored (paths only: values, patient data above all, are never repeate
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, get_args, get_origin
 
 import attrs
 import cattrs
 from attrs import frozen
 
 from slotfinder._domain import LocationFilter, PatientId, Preference, ProviderFilter, SlotRequest, VisitTypeFilter
-from slotfinder._errors import InvalidRequest, Problem
+from slotfinder._errors import InvalidRequest
+from slotfinder._problems import Problems, data_key_path, structure_problems
 from slotfinder.redox import _values as values
 from slotfinder.redox._echo import MessageEcho, System
 from slotfinder.redox._wire import WirePreference, WireRequest, converter, wire_name
 
 __all__ = ["ParsedRequest", "parse_request"]
-
-T = TypeVar("T")
 
 # Fields Redox defines that the engine reads nothing from; reported as ignored when they carry data.
 _UNUSED = frozenset(
@@ -45,12 +43,6 @@ _UNUSED = frozenset(
         "$.Visit.VisitType[].Description",
     }
 )
-_TYPE_RULES = {
-    "str | None": "must be a string or null",
-    "str": "must be a string",
-    "bool | None": "must be true, false or null",
-    "list": "must be an array",
-}
 
 
 @frozen
@@ -79,8 +71,13 @@ def _ignored(data: Any, cls: type, path: str, pattern: str, out: list[str]) -> N
     for key, value in data.items():
         here, here_pattern = f"{path}.{key}", f"{pattern}.{key}"
         attribute = fields.get(key)
-        if attribute is None:
-            out.append(f"{here} (not a field of AvailableSlots)")
+        if attribute is None:  # a key from the data: named only when it looks like a field name
+            named = data_key_path(path, key) == here
+            out.append(
+                f"{here} (not a field of AvailableSlots)"
+                if named
+                else f"{path} (a key that is not a field of AvailableSlots)"
+            )
         elif here_pattern in _UNUSED:
             if _has_data(value):
                 out.append(here)
@@ -101,48 +98,36 @@ def _descend(value: Any, type_: Any, path: str, pattern: str, out: list[str]) ->
         _ignored(value, inner, path, pattern, out)
 
 
-def _structure_problems(error: Exception) -> list[Problem]:
-    problems = []
-    for line in cattrs.transform_error(error):
-        message, _, path = line.rpartition(" @ ")
-        path = re.sub(r"(?<=\.)([a-z_]+)", lambda m: wire_name(m.group(1)), path)
-        if message == "required field missing":
-            rule = "is required"
-        elif message.startswith("invalid value for type, expected "):
-            expected = message.removeprefix("invalid value for type, expected ")
-            rule = _TYPE_RULES.get(expected, f"must be of type {expected}")
-        else:
-            rule = "is malformed"
-        problems.append(Problem(path, rule))
-    return problems
+def _expected(type_: Any) -> str | None:
+    """The rule a value of the wrong JSON type breaks, from the field's declared type."""
+    args = get_args(type_)
+    optional = type(None) in args
+    inner = next((a for a in args if a is not type(None)), type_) if optional else type_
+    base = get_origin(inner) or inner
+    if base is str:
+        return "must be a string or null" if optional else "must be a string"
+    if base is bool:
+        return "must be true, false or null" if optional else "must be true or false"
+    if base is list:
+        return "must be an array or null" if optional else "must be an array"
+    if attrs.has(base):
+        return "must be an object or null" if optional else "must be an object"
+    return None
 
 
-class _Reader:
-    """Reads values, collecting problems rather than stopping at the first."""
-
-    def __init__(self) -> None:
-        self.problems: list[Problem] = []
-
-    def read(self, path: str, parse: Callable[[], T]) -> T | None:
-        try:
-            return parse()
-        except ValueError as error:
-            self.problems.append(Problem(path, str(error)))
-            return None
-
-    def require(self, path: str, value: str | None, rule: str) -> str | None:
-        if value is None or not value.strip():
-            self.problems.append(Problem(path, rule))
-            return None
-        return value
+def _present(problems: Problems, path: str, value: str | None, rule: str) -> str | None:
+    if value is None or not value.strip():
+        problems.add(path, rule)
+        return None
+    return value
 
 
-def _preference(reader: _Reader, path: str, wire: WirePreference) -> Preference:
-    days = [reader.read(f"{path}.Day[{i}]", partial(values.parse_day, d)) for i, d in enumerate(wire.day)]
-    times = [reader.read(f"{path}.Time[{i}]", partial(values.parse_time, t)) for i, t in enumerate(wire.time)]
+def _preference(problems: Problems, path: str, wire: WirePreference) -> Preference:
+    days = [problems.attempt(f"{path}.Day[{i}]", partial(values.parse_day, d)) for i, d in enumerate(wire.day)]
+    times = [problems.attempt(f"{path}.Time[{i}]", partial(values.parse_time, t)) for i, t in enumerate(wire.time)]
     duration = None
     if wire.duration is not None and wire.duration.strip():
-        duration = reader.read(
+        duration = problems.attempt(
             f"{path}.Duration", lambda: values.parse_duration(wire.duration or "", wire.duration_unit)
         )
     return Preference(
@@ -155,23 +140,26 @@ def _preference(reader: _Reader, path: str, wire: WirePreference) -> Preference:
 def parse_request(message: Mapping[str, Any]) -> ParsedRequest:
     """Read an AvailableSlots message; raises ``InvalidRequest`` listing every problem."""
     if not isinstance(message, Mapping):
-        raise InvalidRequest([Problem("$", "must be a JSON object")])
+        problems = Problems()
+        problems.add("$", "must be a JSON object")
+        problems.raise_if_any(InvalidRequest)
     try:
         wire = converter.structure(message, WireRequest)
     except (cattrs.ClassValidationError, cattrs.IterableValidationError) as error:
-        raise InvalidRequest(_structure_problems(error)) from None
-    reader = _Reader()
+        found = structure_problems(error, dialect=values.REDOX, key=wire_name, expected=_expected)
+        raise InvalidRequest(found) from None
+    problems = Problems()
     if wire.meta.data_model != "Scheduling":
-        reader.problems.append(Problem("$.Meta.DataModel", "must be Scheduling"))
+        problems.add("$.Meta.DataModel", "must be Scheduling")
     if wire.meta.event_type != "AvailableSlots":
-        reader.problems.append(Problem("$.Meta.EventType", "must be AvailableSlots"))
-    start = reader.read("$.StartDateTime", lambda: values.parse_instant(wire.start_date_time))
+        problems.add("$.Meta.EventType", "must be AvailableSlots")
+    start = problems.attempt("$.StartDateTime", lambda: values.parse_instant(wire.start_date_time))
     end = None
     if wire.end_date_time is not None:
-        end = reader.read("$.EndDateTime", lambda: values.parse_instant(wire.end_date_time or ""))
+        end = problems.attempt("$.EndDateTime", lambda: values.parse_instant(wire.end_date_time or ""))
     now = None
     if wire.meta.event_date_time is not None:
-        now = reader.read("$.Meta.EventDateTime", lambda: values.parse_instant(wire.meta.event_date_time or ""))
+        now = problems.attempt("$.Meta.EventDateTime", lambda: values.parse_instant(wire.meta.event_date_time or ""))
     patient_ids = tuple(PatientId(i.id, i.id_type) for i in (wire.patient.identifiers if wire.patient else []) if i.id)
     visit = wire.visit
     providers: list[ProviderFilter] = []
@@ -180,21 +168,21 @@ def parse_request(message: Mapping[str, Any]) -> ParsedRequest:
     preferences: list[Preference] = []
     if visit is not None:
         for n, p in enumerate(visit.attending_providers):
-            pid = reader.require(f"$.Visit.AttendingProviders[{n}].ID", p.id, "is required to choose a provider")
+            pid = _present(problems, f"$.Visit.AttendingProviders[{n}].ID", p.id, "is required to choose a provider")
             if pid is not None:
                 providers.append(ProviderFilter(pid, p.id_type))
         locations = [
             LocationFilter(loc.id, loc.facility, loc.department, loc.room, loc.type) for loc in visit.locations
         ]
         for n, v in enumerate(visit.visit_type):
-            code = reader.require(f"$.Visit.VisitType[{n}].Code", v.code, "is required to choose a visit type")
+            code = _present(problems, f"$.Visit.VisitType[{n}].Code", v.code, "is required to choose a visit type")
             if code is not None:
                 visit_types.append(VisitTypeFilter(code, v.codeset))
         preferences = [
-            _preference(reader, f"$.Visit.VisitPreference[{n}]", p) for n, p in enumerate(visit.visit_preference)
+            _preference(problems, f"$.Visit.VisitPreference[{n}]", p) for n, p in enumerate(visit.visit_preference)
         ]
-    if reader.problems or start is None:
-        raise InvalidRequest(reader.problems)
+    problems.raise_if_any(InvalidRequest)
+    assert start is not None  # else a problem was recorded for it
     ignored: list[str] = []
     _ignored(message, WireRequest, "$", "$", ignored)
     durations = [p.duration for p in preferences if p.duration is not None]

@@ -7,6 +7,7 @@ inspected, only reported as ignored.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
@@ -160,7 +161,15 @@ def _make_converter() -> cattrs.Converter:
 
     def hook_for(cls: type) -> Any:
         renames = {a.name: override(rename=wire_name(a.name)) for a in attrs.fields(cls)}
-        return make_dict_structure_fn(cls, conv, **renames)  # type: ignore[arg-type]
+        inner: Callable[[Any, Any], Any] = make_dict_structure_fn(cls, conv, **renames)  # type: ignore[arg-type]
+
+        def structure(value: Any, type_: Any) -> Any:
+            # The generated function would read a string or an array as an object with no keys.
+            if not isinstance(value, Mapping):
+                raise TypeError("expected an object")
+            return inner(value, type_)
+
+        return structure
 
     conv.register_structure_hook_factory(attrs.has, hook_for)
     return conv

@@ -1,6 +1,15 @@
 """Calendars kept current: scheduling events applied by visit number, in an SQLite calendar store."""
 
-from slotfinder.store._reconcile import Difference, reconcile_booked, reconcile_fhir
+from slotfinder.store._reconcile import Difference, reconcile_booked, reconcile_fhir, reconcile_visits
 from slotfinder.store._sqlite import CalendarStore, Ingested, StoreState, materialise
 
-__all__ = ["CalendarStore", "Difference", "Ingested", "StoreState", "materialise", "reconcile_booked", "reconcile_fhir"]
+__all__ = [
+    "CalendarStore",
+    "Difference",
+    "Ingested",
+    "StoreState",
+    "materialise",
+    "reconcile_booked",
+    "reconcile_fhir",
+    "reconcile_visits",
+]

@@ -1,21 +1,22 @@
-"""Reconciliation: the EHR's booked visits (Redox BookedResponse) or busy Slots (FHIR) against the store.
+"""Reconciliation: the visits an EHR lists as booked, or its busy Slots (FHIR), against the store.
 
-Differences are listed by visit number; nothing about the patient is included.
+Differences are listed by visit number; nothing about the patient is included. The formats are read
+at their edges (``slotfinder.redox`` reads a BookedResponse into :class:`BookedVisit` values,
+``slotfinder.fhir`` a bundle into busy time); this module compares domain values only.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from attrs import frozen
 
+from slotfinder._calendars import zones
 from slotfinder._domain import Busy, Clinic
-from slotfinder._errors import InvalidMessage, Problem
-from slotfinder.redox._format import format_instant
-from slotfinder.redox._values import parse_instant
+from slotfinder.redox._booked import BookedVisit, read_booked
 
-__all__ = ["Difference", "reconcile_booked", "reconcile_fhir"]
+__all__ = ["Difference", "reconcile_booked", "reconcile_fhir", "reconcile_visits"]
 
 
 @frozen
@@ -26,59 +27,13 @@ class Difference:
     what: str  # missing_in_store | missing_in_ehr | time | duration | provider
 
 
-@frozen
-class _Visit:
-    number: str
-    start: int
-    duration: int | None
-    provider_id: str | None
-
-
-def _visits(message: Mapping[str, Any]) -> list[_Visit]:
-    problems: list[Problem] = []
-    found: list[_Visit] = []
-    visits = message.get("Visits")
-    if not isinstance(visits, list):
-        raise InvalidMessage([Problem("$.Visits", "must be an array")])
-    for i, visit in enumerate(visits):
-        path = f"$.Visits[{i}]"
-        if not isinstance(visit, Mapping):
-            problems.append(Problem(path, "must be an object"))
-            continue
-        number, when = visit.get("VisitNumber"), visit.get("VisitDateTime")
-        if not isinstance(number, str) or not number:
-            problems.append(Problem(f"{path}.VisitNumber", "is required"))
-            continue
-        try:
-            start = parse_instant(when) if isinstance(when, str) else None
-        except ValueError as error:
-            problems.append(Problem(f"{path}.VisitDateTime", str(error)))
-            continue
-        if start is None:
-            problems.append(Problem(f"{path}.VisitDateTime", "is required"))
-            continue
-        duration = visit.get("Duration")
-        provider = visit.get("AttendingProvider") or {}
-        found.append(
-            _Visit(
-                number,
-                start,
-                int(duration) if isinstance(duration, int | float) and not isinstance(duration, bool) else None,
-                provider.get("ID") if isinstance(provider, Mapping) else None,
-            )
-        )
-    if problems:
-        raise InvalidMessage(problems)
-    return found
-
-
-def reconcile_booked(message: Mapping[str, Any], clinic: Clinic, window: tuple[int, int]) -> list[Difference]:
-    """What differs between a BookedResponse and the visits of ``clinic`` (a store snapshot) in ``window``.
+def reconcile_visits(visits: Iterable[BookedVisit], clinic: Clinic, window: tuple[int, int]) -> list[Difference]:
+    """What differs between the visits an EHR lists and the visits of ``clinic`` (a store snapshot) in ``window``.
 
     A visit counts when it starts in the window; one the EHR lists outside the window is still
     compared with ours, wherever ours starts.
     """
-    ehr = {v.number: v for v in _visits(message)}
+    ehr = {v.visit_number: v for v in visits}
     everything = {b.visit_number: b for b in clinic.busy if b.visit_number is not None and b.provider_id is not None}
     ours = {n: b for n, b in everything.items() if window[0] <= b.start < window[1]}
     differences: list[Difference] = []
@@ -98,6 +53,11 @@ def reconcile_booked(message: Mapping[str, Any], clinic: Clinic, window: tuple[i
     return differences
 
 
+def reconcile_booked(message: Mapping[str, Any], clinic: Clinic, window: tuple[int, int]) -> list[Difference]:
+    """:func:`reconcile_visits` of a Redox BookedResponse message (raises ``InvalidMessage`` when malformed)."""
+    return reconcile_visits(read_booked(message), clinic, window)
+
+
 def reconcile_fhir(bundle: Mapping[str, Any], clinic: Clinic, window: tuple[int, int]) -> list[Difference]:
     """What differs between the busy Slots of a FHIR bundle and the busy time of ``clinic`` in ``window``.
 
@@ -111,7 +71,7 @@ def reconcile_fhir(bundle: Mapping[str, Any], clinic: Clinic, window: tuple[int,
         return (b.provider_id, b.start, b.end)
 
     def name(b: Busy) -> str:
-        return b.visit_number or f"{b.provider_id}@{format_instant(b.start)}"
+        return b.visit_number or f"{b.provider_id}@{zones.to_datetime(b.start):%Y-%m-%dT%H:%M:%SZ}"
 
     in_window = [b for b in clinic.busy if b.provider_id is not None and b.start < window[1] and window[0] < b.end]
     theirs = {key(b): b for b in read_fhir_bundle(bundle, clinic).busy if b.provider_id is not None}

@@ -127,9 +127,10 @@ def test_demo_clinic_has_every_kind_of_busy_item() -> None:
     assert clinic.openings
 
 
-def test_demo_clinic_is_loaded_once() -> None:
-    """demo_clinic() caches its result."""
-    assert demo_clinic() is demo_clinic()
+def test_demo_clinic_is_read_afresh() -> None:
+    """demo_clinic() reads the packaged file on each call (no module-level cache): equal values, new objects."""
+    first, second = demo_clinic(), demo_clinic()
+    assert first == second and first is not second
 
 
 # ---- reading and writing ----------------------------------------------------------------------

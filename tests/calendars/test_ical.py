@@ -743,3 +743,16 @@ def test_round_trip_gives_the_engine_the_same_candidates(s: Scenario) -> None:
         return sorted((x.start, x.provider_id, x.location_id, x.visit_type, x.room, x.points) for x in found)
 
     assert seen(rebuilt) == seen(original)
+
+
+def test_calendar_map_never_repeats_a_key_that_is_a_value(tmp_path: Path) -> None:
+    """A patient identifier used as a map key is reported at its entry, unnamed; a null file is missing."""
+    entries = [{"file": None, "location_id": "x", "provider_id": "1", "MRN-SECRET-4711": "MR"}]
+    (tmp_path / "calendars.json").write_text(json.dumps(entries))
+    with pytest.raises(InvalidClinic) as caught:
+        load_calendar_map(tmp_path / "calendars.json")
+    assert caught.value.problems == (
+        Problem("calendars.json:$[0]", "unknown key"),
+        Problem("calendars.json:$[0].file", "is required"),
+    )
+    assert "MRN-SECRET-4711" not in caught.value.details()

@@ -817,3 +817,29 @@ def test_visit_type_without_codeset_is_written_without_system() -> None:
     free = next(e["resource"] for e in written["entry"] if e["resource"]["resourceType"] == "Slot")
     assert free["serviceType"] == [{"coding": [{"code": "OV", "display": "Office Visit"}], "text": "Office Visit"}]
     assert {o.visit_types for o in read_fhir_bundle(written, where).open_times} == {("OV",)}
+
+
+# ---- reconciliation helpers ---------------------------------------------------------------------
+
+
+def test_is_bundle_tells_a_bundle_from_other_json() -> None:
+    """Only an object with resourceType Bundle is a bundle (a Redox message or a list is not)."""
+    from slotfinder.fhir._read import is_bundle
+
+    assert is_bundle(bundle())
+    assert not is_bundle({"Meta": {"DataModel": "Scheduling"}, "Visits": []})
+    assert not is_bundle([bundle()])
+    assert not is_bundle({"resourceType": "Schedule"})
+
+
+def test_slot_window_spans_every_slot_start() -> None:
+    """From the earliest Slot start (any status) to just after the latest; unreadable starts are passed over."""
+    from slotfinder.fhir._read import slot_window
+
+    seconds = slot() | {"start": iso(at(MONDAY, "10:00")).replace(":00Z", ":30Z")}  # 10:00:30 floors to 10:00
+    late = slot("x2", status="busy", start="11:00", end="11:30")
+    broken = slot("x3", start="09:00", end="09:30") | {"start": "2025-06-02T09:00:00"}  # no offset: passed over
+    found = bundle(schedule(), seconds, late, broken, {"resourceType": "Practitioner"})
+    assert slot_window(found) == (at(MONDAY, "10:00"), at(MONDAY, "11:00") + 1)
+    assert slot_window(bundle(schedule())) == (0, 1)
+    assert slot_window({"entry": "Timothy"}) == (0, 1)

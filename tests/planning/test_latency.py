@@ -7,13 +7,30 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
 
-from slotfinder.planning import bench_cli, latency
-from slotfinder.planning.bench_cli import add_bench_parser, grid_from_args, run_bench
-from slotfinder.planning.latency import CELL_FIELDS, PRESETS, STAGES, Grid, markdown_table, run_grid, write_results
+from slotfinder import PreparedClinic, prepare
+from slotfinder.planning import (
+    CELL_FIELDS,
+    PRESETS,
+    STAGES,
+    Grid,
+    ScenarioSpec,
+    _bench_cli,
+    _latency_grid,
+    generate,
+    markdown_table,
+    measure_cell,
+    request_for,
+    run_bench,
+    run_grid,
+    sweep_baseline,
+    write_results,
+)
+from slotfinder.planning._bench_cli import add_bench_parser, grid_from_args
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -28,6 +45,8 @@ def smoke() -> dict[str, object]:
 
 
 def test_smoke_reports_every_field(smoke: dict[str, object], tmp_path: Path) -> None:
+    """Every cell of the smoke grid reports every field, with counts that make sense; the document
+    survives JSON."""
     cells = smoke["cells"]
     assert isinstance(cells, list)
     assert len(cells) == len(PRESETS["smoke"].cells()) == 8
@@ -50,6 +69,7 @@ def test_smoke_reports_every_field(smoke: dict[str, object], tmp_path: Path) -> 
 
 
 def test_smoke_markdown_table(smoke: dict[str, object]) -> None:
+    """The Markdown table has its header, one row per cell with as many columns, and the start-up line."""
     table = markdown_table(smoke)
     rows = [line for line in table.splitlines() if line.startswith("| ")]
     assert rows[0].startswith("| providers | days | grain | K | booked | R+E | visit | engine p50 | engine p95")
@@ -59,6 +79,7 @@ def test_smoke_markdown_table(smoke: dict[str, object]) -> None:
 
 
 def test_full_preset_is_the_issues_grid() -> None:
+    """The full preset is the issue's grid: 576 cells."""
     full = PRESETS["full"]
     assert full.providers == (1, 20, 100, 500) and full.days == (7, 30, 365) and full.grains == (5, 15)
     assert full.limits == (10, 50) and full.loads == (0.5, 0.8, 0.95) and full.resources == (False, True)
@@ -66,6 +87,7 @@ def test_full_preset_is_the_issues_grid() -> None:
 
 
 def test_sample_keeps_on_off_pairs_and_is_reproducible() -> None:
+    """A sample draws the same points every time, each with resources off and on."""
     grid = attrs.evolve(PRESETS["full"], sample=5)
     cells = grid.cells()
     assert cells == grid.cells()
@@ -75,6 +97,8 @@ def test_sample_keeps_on_off_pairs_and_is_reproducible() -> None:
 
 
 def test_bench_command_options_replace_the_preset(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Axes on the command line replace the preset's; the command writes the JSON and prints the table
+    it also writes as Markdown."""
     out = tmp_path / "r.json"
     markdown = tmp_path / "r.md"
     args = _parser().parse_args(
@@ -97,6 +121,7 @@ def test_bench_command_options_replace_the_preset(tmp_path: Path, capsys: pytest
     "option", [["--load", "1.5"], ["--providers", "0"], ["--resources", "maybe"], ["--preset", "huge"]]
 )
 def test_bench_rejects_bad_options(option: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """Bad values exit with status 2 and a message naming the command."""
     with pytest.raises(SystemExit) as exit_info:
         _parser().parse_args(["bench", *option])
     assert exit_info.value.code == 2
@@ -104,21 +129,56 @@ def test_bench_rejects_bad_options(option: list[str], capsys: pytest.CaptureFixt
 
 
 def test_cli_parser_names_agree_and_stay_light() -> None:
-    """The bench options name the latency module's presets and output without importing it (or tqdm)."""
-    assert set(bench_cli.PRESET_NAMES) == set(PRESETS)
-    assert Path(bench_cli.DEFAULT_OUT) == latency.DEFAULT_OUT
+    """The bench options name the latency grid's presets and output without importing it: building the
+    planning commands' parsers loads only their argument modules (no benchmark, no tqdm, matplotlib,
+    Dask or pandas)."""
+    assert set(_bench_cli.PRESET_NAMES) == set(PRESETS)
+    assert Path(_bench_cli.DEFAULT_OUT) == _latency_grid.DEFAULT_OUT
     code = (
-        "import argparse, sys; from slotfinder.planning.bench_cli import add_bench_parser; "
-        "add_bench_parser(argparse.ArgumentParser().add_subparsers()); "
-        "print(sorted(m for m in sys.modules if m.startswith(('slotfinder.planning.', 'tqdm'))))"
+        "import argparse, sys; from slotfinder.planning import _cli; "
+        "_cli.add_parsers(argparse.ArgumentParser().add_subparsers()); "
+        "print(sorted(m for m in sys.modules if m.startswith('slotfinder.planning.') "
+        "or m.split('.')[0] in ('tqdm', 'matplotlib', 'dask', 'distributed', 'pandas')))"
     )
     shown = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
-    assert shown.strip() == "['slotfinder.planning.bench_cli']"
+    assert shown.strip() == str(
+        ["slotfinder.planning._bench_cli", "slotfinder.planning._cli", "slotfinder.planning._simulate_cli"]
+    )
 
 
 def test_bench_rejects_bad_values_it_can_only_check_late(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A horizon over 365 days or an unknown visit type is refused before anything runs or is written."""
     for option in (["--days", "400"], ["--visit-type", "NOPE"]):
         args = _parser().parse_args(["bench", *option, "--out", str(tmp_path / "r.json")])
         assert run_bench(args) == 2
         assert "invalid option" in capsys.readouterr().err
     assert not (tmp_path / "r.json").exists()
+
+
+def _count_preparations(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Record every PreparedClinic built from now on (fresh preparations and ``updated`` ones)."""
+    built: list[object] = []
+    original = PreparedClinic.__init__
+
+    def spy(self: PreparedClinic, *args: Any, **kwargs: Any) -> None:
+        built.append(self)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(PreparedClinic, "__init__", spy)
+    return built
+
+
+def test_engine_and_baseline_share_the_cells_prepared_clinic(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Given a prepared clinic, a cell prepares nothing more: the engine and the baseline both use it
+    (no hidden cache, no fresh preparation per call); a grid prepares each scenario once."""
+    scenario = generate(ScenarioSpec(seed=1, providers=2, days=3, grain=15))
+    grid = attrs.evolve(PRESETS["smoke"], providers=(2,), days=(3,), resources=(False,), startup_repeat=0)
+    prepared = prepare(scenario.clinic)
+    built = _count_preparations(monkeypatch)
+    row = measure_cell(scenario, grid.cells()[0], grid, prepared)
+    assert built == [] and row["slots"] > 0
+    document = run_grid(grid, progress=False)
+    assert len(document["cells"]) == 2  # OV and PROC share the scenario ...
+    assert len(built) == 1  # ... and its one preparation
+    query = request_for(scenario, limit=5)
+    assert sweep_baseline(prepared, query.request, query.duration, 5)  # the baseline reads a prepared clinic

@@ -7,9 +7,14 @@ import datetime as dt
 import pytest
 from distributed import LocalCluster
 
-from slotfinder.planning.runner import Replicate, replicate_seed, run_replicates
-from slotfinder.planning.scenario import synthetic_clinic
-from slotfinder.planning.simulate import ArrivalRate, SimulationSpec
+from slotfinder.planning import (
+    ArrivalRate,
+    Replicate,
+    SimulationSpec,
+    replicate_seed,
+    run_replicates,
+    synthetic_clinic,
+)
 from tests.clinic_builders import ZONE, at
 
 START = dt.date(2025, 10, 20)  # the synthetic clinic's first day (a Monday)
@@ -34,6 +39,8 @@ def _keys(runs: list[Replicate]) -> list[tuple[float, int, int]]:
 
 
 def test_serial_processes_and_dask_give_identical_results() -> None:
+    """Serial, process-pool and Dask runs of the same replicates are equal, sorted by load and index,
+    with seeds from the master seed (the same at every load)."""
     clinic = synthetic_clinic(providers=2, days=21, grain=15, booked=0.4, seed=5)
     spec = _spec()
     serial = run_replicates(clinic, spec, 2, loads=LOADS, workers=0, progress=False)
@@ -57,6 +64,7 @@ def test_serial_processes_and_dask_give_identical_results() -> None:
 
 
 def test_replicate_seeds_come_from_the_master_seed() -> None:
+    """Replicate seeds are distinct, repeatable, depend on the master seed and fit in 63 bits."""
     seeds = [replicate_seed(11, i) for i in range(50)]
     assert len(set(seeds)) == 50
     assert seeds == [replicate_seed(11, i) for i in range(50)]
@@ -65,6 +73,7 @@ def test_replicate_seeds_come_from_the_master_seed() -> None:
 
 
 def test_progress_bar_on_request(capsys: pytest.CaptureFixture[str]) -> None:
+    """A progress bar shows on stderr when asked for, and nothing when not."""
     clinic = synthetic_clinic(providers=1, days=10, grain=15, booked=0.4, seed=5)
     spec = SimulationSpec(
         start=at(START, "00:00"), weeks=1, rates=[ArrivalRate("OV", 1.0)], horizon_days=7, tna_horizon_days=14
@@ -76,6 +85,7 @@ def test_progress_bar_on_request(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_runner_rejects_bad_counts() -> None:
+    """No replicates or no loads is an error, not an empty result."""
     clinic = synthetic_clinic(providers=1, days=10, grain=15, booked=0.4, seed=5)
     with pytest.raises(ValueError, match="replicates"):
         run_replicates(clinic, _spec(), 0)

@@ -10,14 +10,10 @@ from collections import defaultdict
 import attrs
 import pytest
 
-from slotfinder._calendars import zones
-from slotfinder._calendars.clinic_file import check_clinic, clinic_to_dict, load_clinic
-from slotfinder._calendars.expand import expand_blocks
-from slotfinder._domain import Busy, BusyKind, Clinic
-from slotfinder._pipeline import find_slots
-from slotfinder.planning.scenario import (
+from slotfinder import Busy, BusyKind, Clinic, check_clinic, clinic_to_dict, find_slots, load_clinic, prepare, walltime
+from slotfinder.planning import (
     SPECIALTIES,
-    Outcome,
+    BookingStatus,
     Scenario,
     ScenarioSpec,
     dst_changes,
@@ -34,9 +30,9 @@ def _booked_share(scenario: Scenario) -> float:
     last = scenario.first_date + dt.timedelta(days=scenario.spec.days - 1)
     closed = {(b.location_id, b.start) for b in clinic.busy if b.kind is BusyKind.CLOSURE}
     template = 0
-    for block in expand_blocks(clinic, scenario.first_date, last):
+    for block in prepare(clinic).blocks(scenario.first_date, last):
         zone = clinic.location(block.location_id).time_zone
-        if (block.location_id, zones.instant_of(zone, block.date, 0)) not in closed:
+        if (block.location_id, walltime.instant_of(zone, block.date, 0)) not in closed:
             template += block.end - block.start
     busy = sum(b.end - b.start for b in clinic.busy if b.provider_id is not None)
     return busy / template
@@ -48,6 +44,7 @@ def _overlaps(items: list[Busy]) -> bool:
 
 
 def test_same_seed_same_scenario() -> None:
+    """The same spec gives an equal scenario, with and without rooms and equipment."""
     assert generate(SMALL) == generate(SMALL)
     assert generate(attrs.evolve(SMALL, rooms=True, equipment=True)) == generate(
         attrs.evolve(SMALL, rooms=True, equipment=True)
@@ -55,6 +52,7 @@ def test_same_seed_same_scenario() -> None:
 
 
 def test_different_seeds_differ() -> None:
+    """Different seeds give different clinics."""
     clinics = {seed: generate(attrs.evolve(SMALL, seed=seed)).clinic for seed in range(4)}
     assert len({id(c) for c in clinics.values()}) == 4
     assert all(clinics[a] != clinics[b] for a in clinics for b in clinics if a < b)
@@ -95,22 +93,22 @@ def test_dst_changes_on_both_sides_by_default() -> None:
     scenario = generate(ScenarioSpec(seed=1, providers=6, days=14))
     changes = dst_changes(scenario)
     assert set(changes) == {"America/New_York", "Europe/London"}
-    blocks = expand_blocks(scenario.clinic, scenario.first_date, scenario.first_date + dt.timedelta(days=13))
+    blocks = prepare(scenario.clinic).blocks(scenario.first_date, scenario.first_date + dt.timedelta(days=13))
     zone_of = {loc.id: loc.time_zone for loc in scenario.clinic.locations}
     for zone, dates in changes.items():
         assert len(dates) == 1
         (change,) = dates
         dated = [b.date for b in blocks if zone_of[b.location_id] == zone]
         assert min(dated) < change < max(dated)
-        instant = zones.instant_of(zone, change, 720)
+        instant = walltime.instant_of(zone, change, 720)
         bookings = [
             b.start
             for b in scenario.clinic.busy
             if b.kind is BusyKind.BOOKING and b.location_id is not None and zone_of[b.location_id] == zone
         ]
         assert min(bookings) < instant < max(bookings)
-        before = zones.offset_at(zone, instant - 2 * 1440)
-        assert zones.offset_at(zone, instant) == before - 60  # both fall back in autumn
+        before = walltime.offset_at(zone, instant - 2 * 1440)
+        assert walltime.offset_at(zone, instant) == before - 60  # both fall back in autumn
 
 
 def test_both_hemispheres() -> None:
@@ -122,14 +120,15 @@ def test_both_hemispheres() -> None:
     changes = dst_changes(scenario)
     moves = {}
     for zone, (change,) in changes.items():
-        noon = zones.instant_of(zone, change, 720)
-        moves[zone] = zones.offset_at(zone, noon) - zones.offset_at(zone, noon - 1440)
+        noon = walltime.instant_of(zone, change, 720)
+        moves[zone] = walltime.offset_at(zone, noon) - walltime.offset_at(zone, noon - 1440)
     assert moves == {"America/Chicago": 60, "Australia/Sydney": -60}
 
 
 @pytest.mark.parametrize("booked", [0.5, 0.8, 0.95])
 @pytest.mark.parametrize("resources", [False, True])
 def test_booked_share_is_the_share_asked(booked: float, resources: bool) -> None:
+    """The booked share recomputed from the clinic alone is the share asked (and the one reported)."""
     scenario = generate(ScenarioSpec(seed=5, providers=8, days=21, booked=booked, rooms=resources, equipment=resources))
     assert abs(_booked_share(scenario) - booked) < 0.005
     assert abs(scenario.booked_share - _booked_share(scenario)) < 1e-9
@@ -151,6 +150,7 @@ def test_rooms_and_equipment_never_move_a_providers_bookings() -> None:
 
 
 def test_switches_off() -> None:
+    """Rooms and equipment off: no location has any, no visit type needs any, no busy item takes any."""
     clinic = generate(SMALL).clinic
     assert not any(loc.rooms or loc.equipment for loc in clinic.locations)
     assert not any(vt.needs_room or vt.rooms or vt.equipment for vt in clinic.visit_types)
@@ -158,6 +158,7 @@ def test_switches_off() -> None:
 
 
 def test_rooms_only() -> None:
+    """Rooms on, equipment off: rooms everywhere and booked, telehealth never in a room, no equipment."""
     clinic = generate(attrs.evolve(SMALL, rooms=True)).clinic
     assert all(loc.rooms for loc in clinic.locations)
     assert any(vt.needs_room for vt in clinic.visit_types)
@@ -168,6 +169,7 @@ def test_rooms_only() -> None:
 
 
 def test_equipment_only() -> None:
+    """Equipment on, rooms off: units at every location and booked, no rooms."""
     clinic = generate(attrs.evolve(SMALL, equipment=True)).clinic
     assert all("ultrasound" in loc.equipment for loc in clinic.locations)
     assert clinic.visit_type("PROC").equipment == ("ultrasound",)
@@ -177,6 +179,7 @@ def test_equipment_only() -> None:
 
 
 def test_rooms_and_equipment_are_never_double_booked() -> None:
+    """No room, unit or provider has two overlapping busy items, even at 95 % booked."""
     clinic = generate(ScenarioSpec(seed=9, providers=24, days=10, booked=0.95, rooms=True, equipment=True)).clinic
     by_resource: dict[tuple[str, str], list[Busy]] = defaultdict(list)
     by_provider: dict[str, list[Busy]] = defaultdict(list)
@@ -193,6 +196,7 @@ def test_rooms_and_equipment_are_never_double_booked() -> None:
 
 
 def test_equipment_query_needs_a_room_and_the_unit() -> None:
+    """A PROC search offers only procedure rooms at locations with an ultrasound."""
     scenario = generate(ScenarioSpec(seed=4, providers=6, days=14, rooms=True, equipment=True))
     query = request_for(scenario, visit_type="PROC", limit=10)
     result = find_slots(scenario.clinic, query.request, query.settings, query.now)
@@ -202,10 +206,12 @@ def test_equipment_query_needs_a_room_and_the_unit() -> None:
 
 
 def test_history_no_shows_stay_cancellations_go() -> None:
+    """No-shows stay on the calendars and cancellations do not, in about the shares asked; a cancelled
+    visit's time is free and visit numbers are unique."""
     scenario = generate(ScenarioSpec(seed=6, providers=10, days=28))
     busy = set(scenario.clinic.busy)
-    no_shows = [h for h in scenario.history if h.outcome is Outcome.NO_SHOW]
-    cancelled = [h for h in scenario.history if h.outcome is Outcome.CANCELLED]
+    no_shows = [h for h in scenario.history if h.outcome is BookingStatus.NO_SHOW]
+    cancelled = [h for h in scenario.history if h.outcome is BookingStatus.CANCELLED]
     bookings = [b for b in scenario.clinic.busy if b.kind is BusyKind.BOOKING and b.provider_id]
     assert all(h.visit in busy for h in no_shows)
     assert not any(h.visit in busy for h in cancelled)
@@ -223,6 +229,8 @@ def test_history_no_shows_stay_cancellations_go() -> None:
 
 
 def test_specialties_and_durations() -> None:
+    """Sixty providers draw every specialty and visit length, one location per eight providers, and no
+    hours change within a week."""
     clinic = generate(ScenarioSpec(seed=7, providers=60, days=7)).clinic
     names = {s.name for s in SPECIALTIES}
     assert {p.specialty for p in clinic.providers} == names  # 60 providers draw every specialty
@@ -233,11 +241,13 @@ def test_specialties_and_durations() -> None:
 
 
 def test_templates_follow_the_grain() -> None:
+    """Every template steps its starts by the spec's grain."""
     clinic = generate(attrs.evolve(SMALL, grain=15)).clinic
     assert {t.slot_length for t in clinic.templates} == {15}
 
 
 def test_request_for_an_absent_visit_type() -> None:
+    """Asking for a visit type the scenario lacks names it in the error; a present one gives its length."""
     scenario = generate(ScenarioSpec(providers=1, days=7))  # one primary care provider: no cardiology
     with pytest.raises(ValueError, match="CARD-ECHO"):
         request_for(scenario, visit_type="CARD-ECHO")
@@ -245,6 +255,7 @@ def test_request_for_an_absent_visit_type() -> None:
 
 
 def test_spec_rejects_nonsense() -> None:
+    """Too long a horizon, an unknown zone or a share over 1 is refused."""
     with pytest.raises(ValueError, match="at most 365"):
         ScenarioSpec(days=366)
     with pytest.raises(ValueError, match="unknown time zone"):

@@ -19,23 +19,10 @@ import pandas as pd
 import pytest
 from attrs import evolve
 
-from slotfinder._calendars import zones
-from slotfinder._calendars.expand import expand_blocks
-from slotfinder._calendars.intervals import merge
-from slotfinder._domain import Busy, BusyKind, Clinic, PatientId, VisitType
-from slotfinder.planning.metrics import (
+from slotfinder import Busy, BusyKind, Clinic, PatientId, PreparedClinic, VisitType, prepare, walltime
+from slotfinder.planning import (
     ALL,
-    bookings_frame,
-    combine,
-    load_summary,
-    next_available,
-    requests_frame,
-    summarize,
-    weekly_metrics,
-)
-from slotfinder.planning.plots import METRICS, over_time_figure, plot_over_time, plot_versus_load, versus_load_figure
-from slotfinder.planning.scenario import synthetic_clinic
-from slotfinder.planning.simulate import (
+    METRICS,
     ArrivalRate,
     BookingStatus,
     ChoiceModel,
@@ -43,9 +30,22 @@ from slotfinder.planning.simulate import (
     ScriptedArrival,
     SimulationResult,
     SimulationSpec,
+    bookings_frame,
+    combine,
+    load_summary,
+    next_available,
+    over_time_figure,
+    plot_over_time,
+    plot_versus_load,
+    requests_frame,
     simulate,
+    summarize,
+    synthetic_clinic,
+    versus_load_figure,
+    weekly_metrics,
 )
-from slotfinder.planning.simulate_cli import add_simulate_parser, run_simulate
+from slotfinder.planning._minutes import merge
+from slotfinder.planning._simulate_cli import add_simulate_parser, run_simulate
 from tests.clinic_builders import MAIN, P1, P2, ZONE, at, clinic, day, weekly
 
 OV = VisitType("OV", "DNE", "Office Visit", 30)
@@ -70,6 +70,7 @@ def _tiny() -> Clinic:
 
 
 def test_third_next_available_skips_held_slots_and_packs_overlapping_starts() -> None:
+    """First, second and third packed appointments from three instants of the hand-worked clinic."""
     tiny = _tiny()
     # Monday 08:00. Open: Mon 09:30 (09:00 is booked), Wed 09:30 (09:00 is held: excluded),
     # Fri 09:00, 09:15, 09:30. Packed, Friday gives 09:00 and 09:30 (09:15 overlaps 09:00).
@@ -86,11 +87,13 @@ def test_third_next_available_skips_held_slots_and_packs_overlapping_starts() ->
 
 
 def test_next_available_returns_fewer_when_the_horizon_holds_fewer() -> None:
+    """A short horizon holding two appointments gives two."""
     found = next_available(_tiny(), "OV", at(day(0), "08:00"), count=3, horizon_days=3)
     assert [a.start for a in found] == [at(day(0), "09:30"), at(day(2), "09:30")]
 
 
 def test_next_available_does_not_depend_on_the_search_steps() -> None:
+    """Whatever the horizon, the packed appointments are distinct and never overlap (one provider)."""
     # Widening windows (2, 7, 28 days, then the horizon) give what one search of the horizon gives.
     tiny = _tiny()
     for horizon in (1, 3, 10, 40):
@@ -121,6 +124,7 @@ def _scripted() -> SimulationResult:
 
 
 def test_scripted_run_books_cancels_and_misses_as_worked_by_hand() -> None:
+    """The scripted run's outcomes, bookings, fates and availability are those worked out by hand."""
     result = _scripted()
     assert [r.outcome for r in result.requests] == [
         Outcome.BOOKED, Outcome.DECLINED, Outcome.BOOKED, Outcome.BOOKED, Outcome.BOOKED,
@@ -146,6 +150,7 @@ def test_scripted_run_books_cancels_and_misses_as_worked_by_hand() -> None:
 
 
 def test_weekly_metrics_of_the_scripted_run_match_the_hand_computation() -> None:
+    """Every weekly column of the scripted run is the hand-computed value."""
     frame = weekly_metrics(_scripted())
     assert list(frame["week"]) == ["2025-W23", "2025-W23", "2025-W24", "2025-W24"]
     assert list(frame["visit_type"]) == ["OV", ALL, "OV", ALL]
@@ -194,6 +199,7 @@ def test_weekly_metrics_of_the_scripted_run_match_the_hand_computation() -> None
 
 
 def test_request_and_booking_frames_have_one_row_each() -> None:
+    """One row per request and per booking, with outcomes, preferences met, statuses and weeks."""
     result = _scripted()
     requests = requests_frame(result)
     bookings = bookings_frame(result)
@@ -204,6 +210,7 @@ def test_request_and_booking_frames_have_one_row_each() -> None:
 
 
 def test_summaries_over_replicates_and_loads() -> None:
+    """Means, spreads and whole-run values over two identical replicates."""
     frame = weekly_metrics(_scripted())
     both = combine([(1.0, 0, frame), (1.0, 1, frame)])
     summary = summarize(both)
@@ -257,8 +264,9 @@ def _assert_bookings_valid(result: SimulationResult, window_days: int) -> int:
     lies in its request's window. The final calendars hold exactly the kept bookings. Returns how many."""
     final = result.clinic
     kept = [b for b in result.bookings if b.status is not BookingStatus.CANCELLED]
-    first = zones.to_datetime(result.start).date() - dt.timedelta(days=2)
-    blocks = expand_blocks(final, first, zones.to_datetime(result.end).date() + dt.timedelta(days=window_days + 2))
+    first = walltime.to_datetime(result.start).date() - dt.timedelta(days=2)
+    last = walltime.to_datetime(result.end).date() + dt.timedelta(days=window_days + 2)
+    blocks = prepare(final).blocks(first, last)
     simulated = {b.visit_number for b in result.bookings}
     for b in kept:
         assert b.booked_at <= b.start < b.booked_at + window_days * 1440
@@ -287,6 +295,7 @@ def _assert_bookings_valid(result: SimulationResult, window_days: int) -> int:
 
 
 def test_drawn_bookings_never_overlap_and_stay_inside_templates(drawn: SimulationResult) -> None:
+    """A drawn run's bookings are all valid (``_assert_bookings_valid``), and there are many."""
     assert _assert_bookings_valid(drawn, 21) > 20  # the test means something
 
 
@@ -316,6 +325,7 @@ def _busy_clinic() -> Clinic:
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_bookings_stay_valid_under_pressure(seed: int) -> None:
+    """Reserved blocks, time away, closures and rooms taken by others are respected when the clinic fills."""
     rates = [ArrivalRate("OV", 12.0), ArrivalRate("NP", 2.0), ArrivalRate("PROC", 8.0)]
     result = simulate(_busy_clinic(), _drawn_spec(seed, rates=rates, horizon_days=10, tna_horizon_days=20))
     assert _assert_bookings_valid(result, 10) > 30
@@ -324,6 +334,7 @@ def test_bookings_stay_valid_under_pressure(seed: int) -> None:
 
 
 def test_drawn_run_counts_add_up(drawn: SimulationResult) -> None:
+    """ALL rows add up the visit types; outcomes partition requests; statuses are counted."""
     frame = weekly_metrics(drawn)
     every = frame[frame["visit_type"] == ALL]
     parts = frame[frame["visit_type"] != ALL]
@@ -338,6 +349,7 @@ def test_drawn_run_counts_add_up(drawn: SimulationResult) -> None:
 
 
 def test_same_seed_same_run_and_another_seed_another() -> None:
+    """The same seed repeats the run and its metrics; another seed draws other arrivals."""
     tiny = _tiny()
     spec = _drawn_spec(rates=[ArrivalRate("OV", 1.5)], horizon_days=14)
     first = simulate(tiny, spec)
@@ -349,6 +361,7 @@ def test_same_seed_same_run_and_another_seed_another() -> None:
 
 
 def test_every_cancellation_frees_its_time() -> None:
+    """With every booking cancelled, the final calendars are the initial ones."""
     tiny = _tiny()
     result = simulate(tiny, _drawn_spec(rates=[ArrivalRate("OV", 2.0)], cancel_probability=1.0))
     assert result.bookings and all(b.status is BookingStatus.CANCELLED for b in result.bookings)
@@ -356,6 +369,7 @@ def test_every_cancellation_frees_its_time() -> None:
 
 
 def test_no_shows_keep_their_time_and_are_counted() -> None:
+    """With every patient missing, no-shows keep their time and are counted in minutes."""
     tiny = _tiny()
     spec = _drawn_spec(rates=[ArrivalRate("OV", 2.0)], cancel_probability=0.0, no_show_probability=1.0)
     result = simulate(tiny, spec)
@@ -370,6 +384,7 @@ def test_no_shows_keep_their_time_and_are_counted() -> None:
 
 
 def test_choice_model_best_never_declines_and_logit_can() -> None:
+    """Rule best takes the top offer; a strong decline utility makes logit patients decline."""
     tiny = _tiny()
     best = simulate(tiny, _drawn_spec(rates=[ArrivalRate("OV", 2.0)], choice=ChoiceModel(rule="best")))
     assert all(r.outcome is not Outcome.DECLINED for r in best.requests)
@@ -382,6 +397,7 @@ def test_choice_model_best_never_declines_and_logit_can() -> None:
 
 
 def test_no_offer_when_the_clinic_is_full() -> None:
+    """A short horizon and heavy demand leave requests without offers."""
     tiny = _tiny()
     result = simulate(tiny, _drawn_spec(rates=[ArrivalRate("OV", 8.0)], horizon_days=3, cancel_probability=0.0))
     assert any(r.outcome is Outcome.NO_OFFER for r in result.requests)
@@ -389,6 +405,7 @@ def test_no_offer_when_the_clinic_is_full() -> None:
 
 
 def test_spec_and_run_reject_bad_input() -> None:
+    """Bad probabilities, hours, rules, visit types and scripted instants are refused."""
     with pytest.raises(ValueError, match="cancel_probability"):
         SimulationSpec(start=0, cancel_probability=1.5)
     with pytest.raises(ValueError, match="call_hours"):
@@ -405,6 +422,7 @@ def test_spec_and_run_reject_bad_input() -> None:
 
 
 def test_plots_are_titled_labelled_with_units_and_name_the_zone(tmp_path: Path) -> None:
+    """Every plot names the zone, labels its axes with units, has a legend; files are PNG."""
     frame = weekly_metrics(_scripted())
     weekly = combine([(1.0, 0, frame), (2.0, 0, frame)])
     summary, by_load = summarize(weekly), load_summary(weekly)
@@ -429,6 +447,7 @@ def _command(*argv: str) -> int:
 
 
 def test_simulate_command_writes_metrics_and_plots(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The command writes every table, the JSON and the plots for two loads."""
     out = tmp_path / "run"
     status = _command(
         "--weeks", "1", "--providers", "2", "--loads", "1,2", "--horizon-days", "14",
@@ -461,6 +480,31 @@ def test_simulate_command_writes_metrics_and_plots(tmp_path: Path, capsys: pytes
 def test_simulate_command_reports_bad_input_in_one_line(
     argv: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """Bad input is one line on stderr and status 2."""
     assert _command(*argv, "--out", str(tmp_path), "--workers", "0", "--no-progress") == 2
     err = capsys.readouterr().err
     assert err.startswith("slotfinder simulate: ") and message in err and err.count("\n") == 1
+
+
+def test_a_run_prepares_its_clinic_once_and_moves_on_with_updated(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The run hands the engine a prepared clinic: prepared once at the start, then one ``updated`` per
+    change of calendars seen by a later search; never a fresh preparation per engine call."""
+    built: list[PreparedClinic] = []
+    updates: list[Clinic] = []
+    init, updated = PreparedClinic.__init__, PreparedClinic.updated
+
+    def spy_init(self: PreparedClinic, *args: Any, **kwargs: Any) -> None:
+        built.append(self)
+        init(self, *args, **kwargs)
+
+    def spy_updated(self: PreparedClinic, clinic: Clinic) -> PreparedClinic:
+        updates.append(clinic)
+        return updated(self, clinic)
+
+    monkeypatch.setattr(PreparedClinic, "__init__", spy_init)
+    monkeypatch.setattr(PreparedClinic, "updated", spy_updated)
+    result = simulate(_tiny(), _drawn_spec(rates=[ArrivalRate("OV", 2.0)], cancel_probability=0.3))
+    cancelled = sum(b.status is BookingStatus.CANCELLED for b in result.bookings)
+    assert len(result.requests) > 5 and result.bookings and cancelled  # the run searched, booked and cancelled
+    assert len(built) == 1 + len(updates)
+    assert 0 < len(updates) <= len(result.bookings) + cancelled

@@ -90,7 +90,7 @@ def test_same_input_same_bytes() -> None:
 
 
 def test_incomplete_flag_when_time_limit_cuts(monkeypatch: pytest.MonkeyPatch) -> None:
-    """IsIncomplete mirrors the solver: a FEASIBLE (time-limited) answer is flagged."""
+    """IsIncomplete mirrors the solver: a FEASIBLE (time-limited) answer is flagged (CP-SAT decides here)."""
     from slotfinder._solve import cpsat
     from slotfinder._solve.problem import Selection
 
@@ -98,8 +98,8 @@ def test_incomplete_flag_when_time_limit_cuts(monkeypatch: pytest.MonkeyPatch) -
 
     def cut_short(problem: Any, time_limit: float, seed_: int) -> Selection:
         found = real(problem, time_limit, seed_)
-        return Selection(rows=found.rows, status="FEASIBLE", complete=False)
+        return Selection(rows=found.rows, status="FEASIBLE", complete=False, method="cp-sat")
 
     monkeypatch.setattr(cpsat, "solve", cut_short)
-    result = find_slots_redox(seed(), settings=Settings(time_limit_seconds=0.001))
+    result = find_slots_redox(seed(), settings=Settings(time_limit_seconds=0.001, min_providers=2))
     assert result.to_redox()["Meta"]["IsIncomplete"] is True

@@ -159,3 +159,36 @@ def test_conflicting_preference_durations_use_the_first() -> None:
     parsed = parse_request(message)
     assert parsed.request.preferences[1].duration == 45
     assert any(p.startswith("$.Visit.VisitPreference[1].Duration") for p in parsed.ignored)
+
+
+@pytest.mark.parametrize("value", ["Timothy", 5, True, ["Timothy"]])
+def test_an_object_field_of_another_type_is_refused(value: Any) -> None:
+    """Visit, Patient and Meta must be objects: a string or an array is not read as an empty object."""
+    for field, rule in (("Visit", "must be an object or null"), ("Patient", "must be an object or null")):
+        message = seed()
+        message[field] = value
+        assert problems_of(message) == [f"$.{field}: {rule}"]
+    message = seed()
+    message["Meta"] = value
+    assert problems_of(message) == ["$.Meta: must be an object"]
+
+
+def test_an_item_of_another_type_is_refused_at_its_index() -> None:
+    """An array item that should be an object is refused at its index, not read as an empty object."""
+    message = seed()
+    message["Visit"]["VisitType"] = ["Timothy"]
+    last = len(message["Patient"]["Identifiers"])
+    message["Patient"]["Identifiers"].append("Bixby")
+    assert problems_of(message) == [
+        f"$.Patient.Identifiers[{last}]: must be an object",
+        "$.Visit.VisitType[0]: must be an object",
+    ]
+
+
+def test_an_unknown_key_that_is_not_a_field_name_is_not_repeated() -> None:
+    """A patient value used as a key is reported as ignored at its object, without the key."""
+    message = seed()
+    message["Visit"]["101-01-0001"] = "x"
+    parsed = parse_request(message)
+    assert "$.Visit (a key that is not a field of AvailableSlots)" in parsed.ignored
+    assert not any("101-01-0001" in p for p in parsed.ignored)

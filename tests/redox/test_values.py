@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from slotfinder._problems import RuleError
 from slotfinder.redox._values import parse_day, parse_duration, parse_instant, parse_time
 
 
@@ -82,3 +83,21 @@ def test_instant_malformed() -> None:
     """Garbage with a Z is still not a date-time."""
     with pytest.raises(ValueError, match="ISO 8601"):
         parse_instant("yesterdayZ")
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan", "1e999"])
+def test_duration_refuses_non_finite_numbers(value: str) -> None:
+    """Text Python reads as an infinite or undefined float is not a number of minutes (and no crash)."""
+    with pytest.raises(ValueError, match="must be a number"):
+        parse_duration(value, None)
+
+
+def test_refusals_are_rule_errors_that_never_quote_the_value() -> None:
+    """Every refusal is a RuleError (a ValueError) whose message is the rule alone."""
+    for parse, text in ((parse_day, "Timothy"), (parse_time, "Timothy"), (parse_instant, "Timothy")):
+        with pytest.raises(RuleError) as caught:
+            parse(text)
+        assert "Timothy" not in str(caught.value)
+    with pytest.raises(RuleError) as refused:
+        parse_duration("Timothy", "Bixby")
+    assert "Timothy" not in str(refused.value) and "Bixby" not in str(refused.value)

@@ -74,3 +74,32 @@ def test_reconcile_lists_differences(tmp_path: Path) -> None:
     assert ("V-20251024-0001", "time") in found
     assert ("V-EHR-ONLY", "missing_in_store") in found
     assert ("H-77", "missing_in_ehr") in found
+
+
+def test_reconcile_refuses_a_malformed_booked_response_by_path(tmp_path: Path) -> None:
+    """A BookedResponse with a bad visit is refused in one line naming the path, exit 2, no traceback."""
+    db = str(tmp_path / "c.db")
+    run("import", "--db", db, str(DEMO))
+    booked = {"Visits": [{"VisitNumber": "V-1", "VisitDateTime": "2025-10-24T14:45:00"}, "MRN-SECRET-4711"]}
+    path = tmp_path / "booked.json"
+    path.write_text(json.dumps(booked))
+    done = run("reconcile", "--db", db, str(path))
+    assert done.returncode == 2
+    assert "$.Visits[0].VisitDateTime: has no UTC offset" in done.stderr
+    assert "MRN-SECRET-4711" not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_reconcile_window_defaults_to_the_listed_visits(tmp_path: Path) -> None:
+    """Without --start/--end the window runs from the earliest listed visit to just after the latest."""
+    db = str(tmp_path / "c.db")
+    run("import", "--db", db, str(DEMO))
+    run("ingest", "--db", db, str(EXAMPLES / "new.json"), str(EXAMPLES / "hold.json"))
+    visit = {"VisitNumber": "V-20251024-0001", "VisitDateTime": "2025-10-24T14:30:00Z", "Duration": 30}
+    path = tmp_path / "booked.json"
+    path.write_text(json.dumps({"Visits": [visit]}))
+    done = run("reconcile", "--db", db, str(path))
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == []
+    bad = run("reconcile", "--db", db, str(path), "--start", "2025-10-24")
+    assert bad.returncode == 2
+    assert "--start/--end: a date-time has no UTC offset" in bad.stderr

@@ -23,6 +23,7 @@ import attrs
 __all__ = ["add_bench_arguments", "add_bench_parser", "grid_from_args", "run_bench"]
 
 T = TypeVar("T")
+BAD_INPUT = 2  # exit status of a bad command line, as the rest of the CLI
 
 
 def _listing(kind: Callable[[str], T], what: str) -> Callable[[str], tuple[T, ...]]:
@@ -78,8 +79,8 @@ def _seconds(text: str) -> float:
     return value
 
 
-# The same as latency.PRESETS and latency.DEFAULT_OUT (a test checks): building the CLI's parser must
-# not import the benchmark (numpy, the engine) before a command needs it.
+# The same as PRESETS and DEFAULT_OUT of ``_latency_grid`` (a test checks): building the CLI's parser
+# must not import the benchmark (the scenario generator, the engine's callers) before a command needs it.
 PRESET_NAMES = ("full", "smoke")
 DEFAULT_OUT = "benchmarks/results/latency.json"
 
@@ -117,8 +118,8 @@ def add_bench_parser(subparsers: Any) -> None:
 
 
 def grid_from_args(args: argparse.Namespace) -> Any:
-    """The preset with the command line's axes and measurement options applied (a ``latency.Grid``)."""
-    from slotfinder.planning.latency import PRESETS
+    """The preset with the command line's axes and measurement options applied (a ``Grid``)."""
+    from slotfinder.planning._latency_grid import PRESETS
 
     grid = PRESETS[args.preset]
     changes: dict[str, Any] = {}
@@ -146,19 +147,21 @@ def grid_from_args(args: argparse.Namespace) -> Any:
 
 def run_bench(args: argparse.Namespace) -> int:
     """Run the grid ``args`` describe, write the JSON (and Markdown), print the table; 0, or 2 on bad values."""
-    from slotfinder.planning.latency import markdown_table, run_grid, write_results
-    from slotfinder.planning.scenario import SHARED, SPECIALTIES
+    from slotfinder.planning._catalogue import SHARED, SPECIALTIES
+    from slotfinder.planning._latency import run_grid
+    from slotfinder.planning._latency_report import markdown_table, write_results
+    from slotfinder.planning._scenario import MAX_DAYS
 
     grid = grid_from_args(args)
-    if any(d > 365 for d in grid.days):
-        print("slotfinder: invalid option: --days: at most 365", file=sys.stderr)
-        return 2
+    if any(d > MAX_DAYS for d in grid.days):
+        print(f"slotfinder: invalid option: --days: at most {MAX_DAYS}", file=sys.stderr)
+        return BAD_INPUT
     known = {k.code for k in SHARED} | {k.code for s in SPECIALTIES for k in s.kinds}
     unknown = sorted(set(grid.visit_types) - known)
     if unknown:
         hint = "OV, FU, TELE, PROC or a specialty's code such as CARD-ECHO"
         print(f"slotfinder: invalid option: --visit-type: unknown code {unknown[0]} ({hint})", file=sys.stderr)
-        return 2
+        return BAD_INPUT
     command = shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]]) if sys.argv and sys.argv[0] else None
     document = run_grid(grid, progress=args.progress, command=command)
     path = write_results(document, args.out)

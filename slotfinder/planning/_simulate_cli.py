@@ -1,6 +1,6 @@
 """``slotfinder simulate``: capacity simulation from the command line (metrics CSV/JSON and PNG plots).
 
-Without ``--clinic`` the clinic is a generated scenario (``planning.scenario.generate``) of
+Without ``--clinic`` the clinic is a generated scenario (``generate``) of
 ``--providers`` providers in ``--zone``, booked to ``--booked`` for its first ``--booked-days`` days,
 and the simulation starts at the scenario's start. With ``--clinic`` (a clinic JSON file) ``--start``
 is required. Bad input exits with status 2 and one line on stderr.
@@ -21,6 +21,8 @@ __all__ = ["add_simulate_parser", "run_simulate"]
 BAD_INPUT = 2
 _SHARED_RATES = (("OV", 3.0), ("FU", 3.0), ("TELE", 1.0))  # requests per provider and call day (generated clinic)
 _FILE_RATE = 2.0  # requests per visit type and call day (clinic file without --rate)
+_ISO_DATE_LENGTH = len("2025-10-20")  # --start without a time of day
+_GENERATED_GRAIN = 15  # template slot length of the generated clinic (minutes)
 
 
 def add_simulate_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -77,10 +79,12 @@ def run_simulate(args: argparse.Namespace) -> int:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    from slotfinder._errors import SlotfinderError
-    from slotfinder.planning import metrics, plots
-    from slotfinder.planning.runner import run_replicates
-    from slotfinder.planning.simulate import ArrivalRate, SimulationSpec
+    from slotfinder import SlotfinderError
+    from slotfinder.planning._plots import plot_over_time, plot_versus_load
+    from slotfinder.planning._replicates import run_replicates
+    from slotfinder.planning._run_result import bookings_frame, requests_frame
+    from slotfinder.planning._simulation_spec import ArrivalRate, SimulationSpec
+    from slotfinder.planning._summaries import combine, load_summary, summarize
 
     loads = _loads(args.loads)
     if args.weeks < 1 or args.replicates < 1 or args.k < 1:
@@ -112,17 +116,17 @@ def _simulate(args: argparse.Namespace) -> int:
     )
     elapsed = time.perf_counter() - began
     zone = runs[0].result.zone
-    weekly = metrics.combine((r.load, r.index, r.result.metrics()) for r in runs)
-    summary = metrics.summarize(weekly)
-    by_load = metrics.load_summary(weekly, skip_weeks=args.skip_weeks)
+    weekly = combine((r.load, r.index, r.result.metrics()) for r in runs)
+    summary = summarize(weekly)
+    by_load = load_summary(weekly, skip_weeks=args.skip_weeks)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     written = [out / "weekly.csv", out / "summary.csv", out / "load.csv", out / "requests.csv", out / "bookings.csv"]
     weekly.to_csv(written[0], index=False)
     summary.to_csv(written[1], index=False)
     by_load.to_csv(written[2], index=False)
-    _detail(runs, metrics.requests_frame).to_csv(written[3], index=False)
-    _detail(runs, metrics.bookings_frame).to_csv(written[4], index=False)
+    _detail(runs, requests_frame).to_csv(written[3], index=False)
+    _detail(runs, bookings_frame).to_csv(written[4], index=False)
     document = {
         "zone": zone,
         "parameters": _parameters(args, spec, loads, rates),
@@ -133,8 +137,8 @@ def _simulate(args: argparse.Namespace) -> int:
     }
     (out / "metrics.json").write_text(json.dumps(document, indent=2, allow_nan=False) + "\n", encoding="utf-8")
     written.append(out / "metrics.json")
-    written += plots.plot_over_time(summary, out, zone)
-    written += plots.plot_versus_load(by_load, out, zone)
+    written += plot_over_time(summary, out, zone)
+    written += plot_versus_load(by_load, out, zone)
     columns = ["load", "visit_type", "requests", "tna_days_mean", "utilisation", "fill_rate", "decline_rate"]
     sys.stdout.write(by_load[columns].to_string(index=False, float_format=lambda v: f"{v:.3f}") + "\n")
     sys.stdout.write(f"{len(runs)} simulation(s) in {elapsed:.1f} s; wrote {len(written)} files to {out}\n")
@@ -167,8 +171,7 @@ def _rates(items: list[str]) -> list[tuple[str, float]]:
 
 def _clinic(args: argparse.Namespace) -> tuple[Any, int, list[tuple[str, float]]]:
     """The clinic, the simulation's start instant, and the default rates for it."""
-    from slotfinder._calendars import zones
-    from slotfinder._calendars.clinic_file import load_clinic
+    from slotfinder import load_clinic, walltime
 
     if args.clinic:
         if not args.start:
@@ -176,9 +179,10 @@ def _clinic(args: argparse.Namespace) -> tuple[Any, int, list[tuple[str, float]]
         clinic = load_clinic(args.clinic)
         zone = clinic.locations[0].time_zone if clinic.locations else "UTC"
         return clinic, _instant(args.start, zone), [(vt.code, _FILE_RATE) for vt in clinic.visit_types]
-    from slotfinder.planning.scenario import ScenarioSpec, generate
+    from slotfinder.planning._generator import generate
+    from slotfinder.planning._scenario import ScenarioSpec
 
-    if not zones.check_zone(args.zone):
+    if not walltime.check_zone(args.zone):
         raise _BadInput(f"--zone: unknown time zone {args.zone!r}")
     if args.providers < 1:
         raise _BadInput("--providers must be at least 1")
@@ -187,7 +191,7 @@ def _clinic(args: argparse.Namespace) -> tuple[Any, int, list[tuple[str, float]]
             seed=args.seed,
             providers=args.providers,
             days=args.booked_days,
-            grain=15,
+            grain=_GENERATED_GRAIN,
             booked=args.booked,
             zones=(args.zone,),
         )
@@ -199,17 +203,17 @@ def _clinic(args: argparse.Namespace) -> tuple[Any, int, list[tuple[str, float]]
 
 def _instant(text: str, zone: str) -> int:
     """An ISO date (local midnight in ``zone``) or date-time with offset, as an instant."""
-    from slotfinder._calendars import zones
+    from slotfinder import walltime
 
     try:
-        if len(text) == 10:
-            return zones.instant_of(zone, dt.date.fromisoformat(text), 0)
+        if len(text) == _ISO_DATE_LENGTH:
+            return walltime.instant_of(zone, dt.date.fromisoformat(text), 0)
         moment = dt.datetime.fromisoformat(text)
     except ValueError:
         raise _BadInput(f"--start must be an ISO date or date-time, got {text!r}") from None
     if moment.utcoffset() is None:
         raise _BadInput("--start: a date-time needs a UTC offset (add Z or +HH:MM)")
-    return int((moment - zones.EPOCH) // dt.timedelta(minutes=1))
+    return int((moment - walltime.EPOCH) // dt.timedelta(minutes=1))
 
 
 def _detail(runs: list[Any], frame_of: Any) -> Any:
@@ -231,12 +235,12 @@ def _records(frame: Any) -> list[dict[str, Any]]:
 def _parameters(
     args: argparse.Namespace, spec: Any, loads: list[float], rates: list[tuple[str, float]]
 ) -> dict[str, Any]:
-    from slotfinder._calendars import zones
+    from slotfinder import walltime
 
     return {
         "clinic": args.clinic or "generated",
         "start": spec.start,
-        "start_utc": zones.to_datetime(spec.start).isoformat().replace("+00:00", "Z"),
+        "start_utc": walltime.to_datetime(spec.start).isoformat().replace("+00:00", "Z"),
         "weeks": spec.weeks,
         "replicates": args.replicates,
         "loads": loads,

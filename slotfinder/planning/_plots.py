@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 from attrs import frozen
 
+from slotfinder.planning._run_result import ALL
+
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
@@ -59,7 +61,7 @@ def _figure() -> Figure:
 def over_time_figure(summary: pd.DataFrame, metric: PlotMetric, zone: str, load: float | None = None) -> Figure:
     """One line per visit type over the weeks (mean over replicates, band of +-1 standard deviation).
 
-    ``summary`` is ``metrics.summarize``'s frame; ``load`` picks one load factor (default: 1 when run,
+    ``summary`` is ``summarize``'s frame; ``load`` picks one load factor (default: 1 when run,
     else the first).
     """
     figure = _figure()
@@ -85,10 +87,10 @@ def over_time_figure(summary: pd.DataFrame, metric: PlotMetric, zone: str, load:
 
 
 def versus_load_figure(loads: pd.DataFrame, metric: PlotMetric, zone: str) -> Figure:
-    """One line per visit type against the offered load (``metrics.load_summary``'s frame), with +-1 sd bars."""
+    """One line per visit type against the offered load (``load_summary``'s frame), with +-1 sd bars."""
     figure = _figure()
     axes = figure.add_subplot()
-    totals = loads[loads["visit_type"] == "ALL"].set_index("load")["load_ratio"]
+    totals = loads[loads["visit_type"] == ALL].set_index("load")["load_ratio"]
     for code, rows in loads.groupby("visit_type", sort=False):
         x = [float(totals.get(v, float("nan"))) * 100.0 for v in rows["load"]]
         y = rows[metric.column].to_numpy(dtype=float) * metric.scale

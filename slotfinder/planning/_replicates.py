@@ -20,8 +20,10 @@ import attrs
 import numpy as np
 from attrs import frozen
 
-from slotfinder._domain import Clinic
-from slotfinder.planning.simulate import SimulationResult, SimulationSpec, simulate
+from slotfinder import Clinic
+from slotfinder.planning._run_result import SimulationResult
+from slotfinder.planning._simulation import simulate
+from slotfinder.planning._simulation_spec import SimulationSpec
 
 __all__ = ["Replicate", "replicate_seed", "run_replicates"]
 

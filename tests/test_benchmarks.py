@@ -42,3 +42,14 @@ def test_startup_smoke() -> None:
     row = startup_times(1)
     assert set(row) == {"python_ms", "import_ms", "cli_demo_ms"}
     assert all(value > 0 for value in row.values())
+
+
+def test_solver_stage_smoke() -> None:
+    """The selection-stage benchmark runs every cell at a tiny size: the default caps are answered by the
+    ranking, the non-nesting settings and the two-zone providers by CP-SAT, all complete."""
+    from benchmarks.solver_stage import measure as measure_stage
+
+    rows = measure_stage(providers=3, days=5, repeat=1)
+    assert [row["method"] for row in rows] == ["ranking", "cp-sat", "cp-sat", "cp-sat", "cp-sat"]
+    assert all(row["complete"] and row["slots"] > 0 for row in rows)
+    assert all(row["candidates"] >= row["selection_rows"] for row in rows)

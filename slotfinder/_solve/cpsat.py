@@ -85,6 +85,9 @@ def solve(problem: SelectionProblem, time_limit: float, seed: int) -> Selection:
     if problem.spread:  # a morning and an afternoon offer
         bonus += _at_least_one(model, "half_day_seen", chosen, problem.half)
     model.maximize(sum(w * x for w, x in zip(weights, chosen, strict=True)) + diversity * sum(bonus))
+    start_from = set(greedy(problem).tolist())  # a feasible start: about halves the time to prove optimality
+    for i, var in enumerate(chosen):
+        model.add_hint(var, i in start_from)
 
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1

@@ -19,8 +19,10 @@ half-day when ``spread`` is on) whose day and provider-day are not full and whos
 not already hold; that keeps every count, cap and diversity term and raises the objective. At most
 ``K - 1`` others are chosen, full days hold at most ``floor(K / per_day)`` groups of rows of ``p``,
 full provider-days ``floor(K / per_provider_day)``, and a provider with one start on two dates may
-block ``K`` more; so keeping that many plus one per provider (and half-day) loses no optimum. Only
-the providers whose starts collide across dates keep extra rows: the others prune as usual.
+block ``K`` more (each chosen row blocks its one twin); so keeping that many plus one per provider
+(and half-day) loses no optimum. Only the providers whose starts collide across dates keep extra
+rows: in a provider-day, ``per_provider_day`` more for each chosen row that can hold a twin, that is
+each row on the dates at most ``apart`` away (``per_provider_day * (1 + 2 * apart)`` in all).
 
 "Better" is the output order (score descending, then start, provider ID, location, visit type), a
 strict total order, so ties are broken the same way with or without pruning.
@@ -116,11 +118,20 @@ def _keep_top(rows: IntpArray, keys: npt.NDArray[np.int64], cap: int | npt.NDArr
     return rows[_rank_in_group(keys) < cap]
 
 
-def _colliding(provider_start: npt.NDArray[np.int64], provider: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
-    """Per row: its provider has some start on two local dates (rows already one per start and date)."""
-    keys, counts = np.unique(provider_start, return_counts=True)
+def _colliding(
+    provider_start: npt.NDArray[np.int64], provider: npt.NDArray[np.int64], day: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.bool_], int]:
+    """Per row: its provider has some start on two local dates (rows already one per start and date);
+    and the most local dates apart two rows of one start lie (0 when nothing collides)."""
+    keys, inverse, counts = np.unique(provider_start, return_inverse=True, return_counts=True)
+    if not (counts > 1).any():
+        return np.zeros(provider.shape, dtype=bool), 0
+    first = np.full(keys.shape, np.iinfo(np.int64).max)
+    last = np.full(keys.shape, np.iinfo(np.int64).min)
+    np.minimum.at(first, inverse, day)
+    np.maximum.at(last, inverse, day)
     twice = np.unique(provider[np.isin(provider_start, keys[counts > 1])])
-    return np.isin(provider, twice)
+    return np.isin(provider, twice), int((last - first).max())
 
 
 def build_problem(
@@ -143,7 +154,7 @@ def build_problem(
     half = (table.local_minute >= NOON).astype(np.int64)
     # The best visit type/location variant of a provider, start and date stands for the rest.
     rows = _keep_top(rows, _group_ids(provider_start[rows], table.local_day[rows]), 1)
-    colliding = _colliding(provider_start[rows], table.provider[rows])
+    colliding, apart = _colliding(provider_start[rows], table.provider[rows], table.local_day[rows])
     nested = not colliding.any() and per_provider is None and min_providers <= 1 and not spread
     if nested:  # the pruned ranking is the answer (see the module docstring)
         rows = _keep_top(rows, provider_day[rows], per_provider_day)
@@ -152,7 +163,8 @@ def build_problem(
     else:
         extra = np.where(colliding, limit, 0)
         by_half = half[rows] if spread else np.zeros(rows.shape[0], dtype=np.int64)
-        cap = per_provider_day + extra
+        # a chosen row of the provider on another date within ``apart`` blocks at most one twin here
+        cap = np.where(colliding, per_provider_day * (1 + 2 * apart), per_provider_day)
         keep_pd = _rank_in_group(_group_ids(provider_day[rows], by_half)) < cap
         rows, extra, by_half, cap = rows[keep_pd], extra[keep_pd], by_half[keep_pd], cap[keep_pd]
         per_group = (limit - 1) + (limit // per_day) * cap + (limit // per_provider_day) * cap + extra + 1

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib.util
 import json
 import sys
 from collections.abc import Sequence
@@ -14,6 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from slotfinder import __version__
 from slotfinder._errors import InvalidRequest, Problem, SlotfinderError
 
 __all__ = ["main"]
@@ -25,10 +27,12 @@ PLANNING_COMMANDS = {
     "bench": "latency benchmark grid: engine vs interval-sweep baseline, JSON and a Markdown table",
     "simulate": "capacity simulation: requests over weeks, offers, choices, bookings; metrics and plots",
 }
+_PLANNING_EXTRA = ("matplotlib", "tqdm")  # what `pip install 'slotfinder[planning]'` adds (dask only with --scheduler)
 
 
 def _parser(planning: bool = False) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="slotfinder", description="When can this patient be seen?")
+    parser.add_argument("--version", action="version", version=f"slotfinder {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     find = commands.add_parser("find", help="answer a Redox Scheduling.AvailableSlots request")
     find.add_argument("request", help="AvailableSlots request JSON file ('-' reads standard input)")
@@ -269,6 +273,13 @@ def _reconcile(args: argparse.Namespace) -> int:
     return 0
 
 
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ValueError:  # in sys.modules as None: blocked, as good as missing
+        return False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``slotfinder`` command."""
     words = list(sys.argv[1:] if argv is None else argv)
@@ -276,6 +287,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser(planning).parse_args(words)
     commands = {"import": _import, "ingest": _ingest, "reconcile": _reconcile}
     if planning:
+        missing = [name for name in _PLANNING_EXTRA if not _installed(name)]
+        if missing:  # before any work is done: a one-line hint, not a traceback at the end of a long run
+            sys.stderr.write(
+                f"slotfinder: {args.command} needs the planning extra ({', '.join(missing)} missing): "
+                "pip install 'slotfinder[planning]'\n"
+            )
+            return BAD_INPUT
         from slotfinder.planning import _cli as planning_cli
 
         commands.update(planning_cli.COMMANDS)

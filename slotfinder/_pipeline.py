@@ -24,6 +24,7 @@ from slotfinder._solve.candidates import (
     search_blocks,
 )
 from slotfinder._solve.problem import build_problem, rank_order, select_ranking
+from slotfinder._solve.rolling import keep_rolling_dates
 
 __all__ = ["Candidate", "find_slots", "list_candidates", "resolve_now"]
 
@@ -37,14 +38,18 @@ HARD_PREFERENCES_EXCLUDE_ALL = "hard preferences exclude every open start"
 
 
 def resolve_now(now: dt.datetime | int | None) -> int:
-    """``now`` as an instant; None reads the wall clock here, at the API edge, never in the engine."""
+    """``now`` as an instant; None reads the wall clock here, at the API edge, never in the engine.
+
+    Seconds round *up* to the minute (09:05:58 is 09:06), as for ``Meta.EventDateTime``: a start is
+    never offered before the moment asked.
+    """
     if now is None:
         now = dt.datetime.now(dt.UTC)
     if isinstance(now, int):
         return now
     if now.tzinfo is None or now.utcoffset() is None:
         raise InvalidRequest([Problem("now", "must carry a UTC offset (naive date-times are ambiguous)")])
-    return int((now - zones.EPOCH) // dt.timedelta(minutes=1))
+    return -int(-(now - zones.EPOCH) // dt.timedelta(minutes=1))  # ceiling: never earlier than asked
 
 
 def _visit_types(clinic: Clinic, request: SlotRequest) -> list[VisitType | None]:
@@ -120,6 +125,7 @@ def _search(clinic: Clinic, request: SlotRequest, settings: Settings, now: int) 
         visit_types=tuple(visit_types),
         durations=tuple(_duration(clinic, request, vt) for vt in visit_types),
         now=now,
+        alignment=settings.start_alignment or clinic.start_alignment,
     )
     return search, reasons
 
@@ -165,7 +171,7 @@ def _scored(
     search, reasons = _search(prepared.clinic, request, settings, now)
     blocks = search_blocks(prepared, search, settings)
     watch.lap("expand")
-    table = find_candidates(prepared, search, request, blocks)
+    table = keep_rolling_dates(prepared, search, request, settings, find_candidates(prepared, search, request, blocks))
     watch.lap("candidates")
     scores = score_candidates(table, request.preferences, _continuity(prepared, request, settings), settings)
     watch.lap("score")

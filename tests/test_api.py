@@ -12,6 +12,7 @@ import pytest
 
 import slotfinder
 from slotfinder import _errors as errors
+from slotfinder.walltime import to_datetime
 from tests.support import seed
 
 
@@ -57,3 +58,27 @@ def test_now_must_be_aware() -> None:
     parsed = slotfinder.parse_request(seed())
     with pytest.raises(slotfinder.InvalidRequest, match="now: must carry a UTC offset"):
         slotfinder.find_slots(slotfinder.demo_clinic(), parsed.request, now=dt.datetime(2025, 10, 21))  # noqa: DTZ001
+
+
+def _starts(now: dt.datetime) -> set[int]:
+    """Every start offered to the test clinic's Monday request at ``now`` (caps wide open)."""
+    from tests.clinic_builders import clinic, request
+
+    settings = slotfinder.Settings(limit=50, per_day=50, per_provider_day=50)
+    return {s.start for s in slotfinder.find_slots(clinic(), request(), settings, now).slots}
+
+
+def test_forbids_a_start_seconds_before_now() -> None:
+    """now = 09:15:30 local (an aware datetime): the 09:15 start is already 30 s past and is not offered."""
+    from tests.clinic_builders import MONDAY, at
+
+    now = to_datetime(at(MONDAY, "09:15")) + dt.timedelta(seconds=30)
+    starts = _starts(now)
+    assert at(MONDAY, "09:15") not in starts and at(MONDAY, "09:30") in starts
+
+
+def test_allows_a_start_exactly_at_now() -> None:
+    """now = 09:15:00 local exactly: the 09:15 start is offered."""
+    from tests.clinic_builders import MONDAY, at
+
+    assert at(MONDAY, "09:15") in _starts(to_datetime(at(MONDAY, "09:15")))

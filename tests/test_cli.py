@@ -135,3 +135,25 @@ def test_bad_diversity_option_is_one_line() -> None:
     done = run("demo", "--min-providers", "0")
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.strip() == "slotfinder: invalid option: min_providers must be positive, got 0"
+
+
+def test_version() -> None:
+    """--version prints the package version."""
+    import slotfinder
+
+    done = run("--version")
+    assert done.returncode == 0 and done.stdout.strip() == f"slotfinder {slotfinder.__version__}"
+
+
+def test_planning_command_without_its_extra_is_one_line(tmp_path: Path) -> None:
+    """simulate without matplotlib installed: exit 2 and a one-line install hint, before any work."""
+    code = (
+        "import sys; sys.modules['matplotlib'] = None; from slotfinder._cli import main; "
+        f"raise SystemExit(main(['simulate', '--out', {str(tmp_path / 'out')!r}]))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == (
+        "slotfinder: simulate needs the planning extra (matplotlib missing): pip install 'slotfinder[planning]'\n"
+    )
+    assert not (tmp_path / "out").exists()

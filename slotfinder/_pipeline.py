@@ -46,10 +46,18 @@ def resolve_now(now: dt.datetime | int | None) -> int:
     if now is None:
         now = dt.datetime.now(dt.UTC)
     if isinstance(now, int):
+        _in_range("now", now)
         return now
     if now.tzinfo is None or now.utcoffset() is None:
         raise InvalidRequest([Problem("now", "must carry a UTC offset (naive date-times are ambiguous)")])
-    return -int(-(now - zones.EPOCH) // dt.timedelta(minutes=1))  # ceiling: never earlier than asked
+    instant = -int(-(now - zones.EPOCH) // dt.timedelta(minutes=1))  # ceiling: never earlier than asked
+    _in_range("now", instant)
+    return instant
+
+
+def _in_range(field: str, instant: int) -> None:
+    if not zones.EARLIEST <= instant < zones.LATEST:
+        raise InvalidRequest([Problem(field, zones.RANGE_RULE)])
 
 
 def _visit_types(clinic: Clinic, request: SlotRequest) -> list[VisitType | None]:
@@ -70,6 +78,9 @@ def _duration(clinic: Clinic, request: SlotRequest, visit_type: VisitType | None
 
 
 def _window(request: SlotRequest, settings: Settings) -> tuple[int, int]:
+    _in_range("start", request.start)
+    if request.end is not None:
+        _in_range("end", request.end)
     end = request.end if request.end is not None else request.start + settings.default_horizon_days * DAY
     if end <= request.start:
         raise InvalidRequest([Problem("end", "must be later than the start")])

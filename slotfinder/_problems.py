@@ -66,6 +66,11 @@ class RuleError(ValueError):
 # ---- paths --------------------------------------------------------------------------------------
 
 
+def _finite(value: int | float) -> bool:
+    """A JSON number that is a real number (an int of any size is; ``math.isfinite`` overflows on huge ints)."""
+    return isinstance(value, int) or math.isfinite(value)
+
+
 def key_path(path: str, key: str) -> str:
     """``$.Visit`` -> ``$.Visit.VisitNumber``, for a key the code names."""
     return f"{path}.{key}"
@@ -247,7 +252,7 @@ class Reader:
         if value is None:
             self._absent(required)
             return None
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not _finite(value):
             self.problem(self.dialect.number)
             return None
         return value
@@ -261,7 +266,7 @@ class Reader:
         if (
             isinstance(value, bool)
             or not isinstance(value, int | float)
-            or not math.isfinite(value)
+            or not _finite(value)
             or value != int(value)
         ):
             self.problem(self.dialect.whole)
@@ -341,3 +346,20 @@ def _leaf_rule(error: BaseException, type_: Any, dialect: Dialect, expected: Cal
     if expected is not None and type_ is not None and isinstance(error, TypeError | ValueError):
         return expected(type_) or dialect.malformed
     return dialect.malformed
+
+
+MAX_DEPTH = 32  # JSON nesting any message or file of ours needs is under 10; deeper is refused, not recursed into
+DEPTH_RULE = f"nests deeper than {MAX_DEPTH} levels"
+
+
+def too_deep(value: object, limit: int = MAX_DEPTH) -> bool:
+    """Whether JSON-like ``value`` nests deeper than ``limit`` (walked without recursion)."""
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, Mapping | list | tuple):
+            if depth >= limit:
+                return True
+            children = node.values() if isinstance(node, Mapping) else node
+            stack.extend((child, depth + 1) for child in children)
+    return False

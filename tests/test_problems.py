@@ -154,6 +154,14 @@ def test_whole_allows_whole_numbers_written_either_way() -> None:
         assert problems_of(reader) == ["$.Field: must be a whole number of minutes"]
 
 
+def test_numbers_too_large_for_a_float_are_read_not_crashed_on() -> None:
+    """10**400 is a whole JSON number (Python's ``math.isfinite`` would overflow on it): read as given,
+    for the caller's own range rule to refuse."""
+    assert read(10**400).number() == 10**400
+    assert read(10**400).whole() == 10**400
+    assert read(-(10**400)).whole() == -(10**400)
+
+
 def test_object_allows_objects_and_returns_the_reader() -> None:
     """An object reads as its own reader (to descend from); anything else is a problem."""
     reader = read({"Key": 1})

@@ -19,7 +19,10 @@ import pendulum
 from pendulum.tz.exceptions import AmbiguousTime, InvalidTimezone, NonExistingTime
 
 __all__ = [
+    "EARLIEST",
     "EPOCH",
+    "LATEST",
+    "RANGE_RULE",
     "check_zone",
     "instant_of",
     "local_of",
@@ -29,6 +32,11 @@ __all__ = [
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _MIN = dt.timedelta(minutes=1)
+# The instants slotfinder accepts: far enough apart for any calendar, far enough from datetime's
+# limits (years 1 and 9999) that a window plus a horizon can never overflow.
+EARLIEST = int((dt.datetime(1900, 1, 1, tzinfo=dt.UTC) - EPOCH) // _MIN)
+LATEST = int((dt.datetime(2200, 1, 1, tzinfo=dt.UTC) - EPOCH) // _MIN)
+RANGE_RULE = "must lie between 1900-01-01 and 2199-12-31 (UTC)"
 
 
 @functools.cache

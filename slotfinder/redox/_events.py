@@ -12,7 +12,7 @@ from typing import Any
 from slotfinder._domain import PatientId
 from slotfinder._errors import InvalidMessage
 from slotfinder._events import EventKind, LocationRef, PushedSlot, SlotsPushed, StaffTime, VisitEvent
-from slotfinder._problems import Problems, Reader
+from slotfinder._problems import DEPTH_RULE, Problems, Reader, too_deep
 from slotfinder.redox._values import REDOX, read_instant, read_minutes
 
 __all__ = ["EVENT_TYPES", "parse_event"]
@@ -118,6 +118,9 @@ def parse_event(message: Any) -> VisitEvent | SlotsPushed:
     root = Reader(message, "$", Problems(), REDOX)
     if not isinstance(message, Mapping):
         root.problem("must be a JSON object")
+        root.problems.raise_if_any(InvalidMessage)
+    if too_deep(message):
+        root.problem(DEPTH_RULE)
         root.problems.raise_if_any(InvalidMessage)
     meta = root.at("Meta")
     event_type = meta.at("EventType").value

@@ -17,7 +17,7 @@ from attrs import frozen
 
 from slotfinder._domain import LocationFilter, PatientId, Preference, ProviderFilter, SlotRequest, VisitTypeFilter
 from slotfinder._errors import InvalidRequest
-from slotfinder._problems import Problems, data_key_path, structure_problems
+from slotfinder._problems import DEPTH_RULE, Problems, data_key_path, structure_problems, too_deep
 from slotfinder.redox import _values as values
 from slotfinder.redox._echo import MessageEcho, System
 from slotfinder.redox._wire import WirePreference, WireRequest, converter, wire_name
@@ -143,6 +143,10 @@ def parse_request(message: Mapping[str, Any]) -> ParsedRequest:
         problems = Problems()
         problems.add("$", "must be a JSON object")
         problems.raise_if_any(InvalidRequest)
+    if too_deep(message):
+        deep = Problems()
+        deep.add("$", DEPTH_RULE)
+        deep.raise_if_any(InvalidRequest)
     try:
         wire = converter.structure(message, WireRequest)
     except (cattrs.ClassValidationError, cattrs.IterableValidationError) as error:

@@ -115,7 +115,10 @@ def parse_instant(text: str) -> int:
     except ValueError:
         raise RuleError("is not an ISO 8601 date-time") from None
     seconds = (moment - zones.EPOCH).total_seconds()
-    return -int(-seconds // 60)  # ceiling: never earlier than asked
+    minutes = -int(-seconds // 60)  # ceiling: never earlier than asked
+    if not zones.EARLIEST <= minutes < zones.LATEST:
+        raise RuleError(zones.RANGE_RULE)
+    return minutes
 
 
 def read_instant(reader: Reader, *, required: bool = False) -> int | None:

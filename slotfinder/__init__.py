@@ -17,10 +17,14 @@ DST policy (local wall time <-> instants).
 
 from slotfinder._calendars.clinic_file import check_clinic, clinic_to_dict, demo_clinic, load_clinic
 from slotfinder._calendars.expand import Block
+from slotfinder._composite import Appointment, CompositeRequest, Offer, OfferResult, Role, Step
 from slotfinder._domain import (
+    BookingLimit,
     Busy,
     BusyKind,
     Clinic,
+    DateOverride,
+    LimitPeriod,
     Location,
     LocationFilter,
     Opening,
@@ -30,9 +34,11 @@ from slotfinder._domain import (
     Provider,
     ProviderFilter,
     SlotRequest,
+    StartAlignment,
     VisitType,
     VisitTypeFilter,
     WeeklyTemplate,
+    WorkingHours,
 )
 from slotfinder._errors import (
     InvalidClinic,
@@ -43,6 +49,7 @@ from slotfinder._errors import (
     UnknownTimeZone,
     WindowTooLarge,
 )
+from slotfinder._offers import find_offers
 from slotfinder._pipeline import Candidate, find_slots, list_candidates
 from slotfinder._prepared import PreparedClinic, prepare
 from slotfinder._result import RankedSlot, ScoreTerm, SlotResult
@@ -59,17 +66,24 @@ from slotfinder.redox import (
 __version__ = "0.2.0"
 
 __all__ = [
+    "Appointment",
     "Block",
+    "BookingLimit",
     "Busy",
     "BusyKind",
     "Candidate",
     "Clinic",
+    "CompositeRequest",
+    "DateOverride",
     "InvalidClinic",
     "InvalidMessage",
     "InvalidRequest",
+    "LimitPeriod",
     "Location",
     "LocationFilter",
     "MessageEcho",
+    "Offer",
+    "OfferResult",
     "OpenTime",
     "Opening",
     "ParsedRequest",
@@ -81,22 +95,27 @@ __all__ = [
     "ProviderFilter",
     "RankedSlot",
     "RedoxSlotResult",
+    "Role",
     "ScoreTerm",
     "Settings",
     "SlotRequest",
     "SlotResult",
     "SlotfinderError",
+    "StartAlignment",
+    "Step",
     "UnknownTimeZone",
     "VisitType",
     "VisitTypeFilter",
     "WeeklyTemplate",
     "Weights",
     "WindowTooLarge",
+    "WorkingHours",
     "__version__",
     "answer_redox",
     "check_clinic",
     "clinic_to_dict",
     "demo_clinic",
+    "find_offers",
     "find_slots",
     "find_slots_redox",
     "list_candidates",

@@ -17,6 +17,7 @@ from typing import Any
 
 from slotfinder import __version__
 from slotfinder._errors import InvalidRequest, Problem, SlotfinderError
+from slotfinder._problems import DEPTH_RULE
 
 __all__ = ["main"]
 
@@ -56,6 +57,14 @@ def _parser(planning: bool = False) -> argparse.ArgumentParser:
     reconcile.add_argument("booked", help="BookedResponse JSON file, or a FHIR R4 Bundle of Slots")
     reconcile.add_argument("--start", help="window start, ISO 8601 with offset (default: the earliest visit)")
     reconcile.add_argument("--end", help="window end, ISO 8601 with offset (default: after the latest visit)")
+    purge = commands.add_parser("purge", help="forget what a store holds from before a cutoff (retention)")
+    purge.add_argument("--db", required=True, help="SQLite calendar store")
+    cutoff = purge.add_mutually_exclusive_group()
+    cutoff.add_argument("--before", help="cutoff: a date YYYY-MM-DD (00:00 UTC) or a date-time with offset")
+    cutoff.add_argument("--older-than", type=int, metavar="DAYS", help="cutoff: this many days ago")
+    purge.add_argument(
+        "--retention", metavar="DAYS", help="keep this many days from now on (the default cutoff); 'off' clears it"
+    )
     if planning:
         from slotfinder.planning import _cli as planning_cli
 
@@ -70,6 +79,7 @@ def _search_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--clinic", help="clinic JSON file (default: the bundled demo clinic)")
     parser.add_argument("--db", help="search the calendars of this SQLite store instead of a clinic file")
     parser.add_argument("--now", help="the current instant, ISO 8601 with offset (default: Meta.EventDateTime)")
+    parser.add_argument("--visit-type", help="ask for this visit type code instead of the request's")
     parser.add_argument("--limit", type=int, help="how many slots (top K, default 10)")
     parser.add_argument("--per-day", type=int, help="at most this many slots on one local date (default 3)")
     parser.add_argument("--per-provider-day", type=int, help="at most this many per provider and date (default 2)")
@@ -88,10 +98,14 @@ def _read_json(path: str) -> Any:
         text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
     except OSError as error:
         raise _InputError(f"{path}: cannot read ({error.strerror})") from None
+    except UnicodeDecodeError as error:
+        raise _InputError(f"{path}: not UTF-8 text (byte {error.start})") from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
         raise _InputError(f"{path}: not valid JSON (line {error.lineno}, column {error.colno})") from None
+    except RecursionError:
+        raise _InputError(f"{path}: JSON {DEPTH_RULE}") from None
 
 
 class _InputError(Exception):
@@ -101,7 +115,7 @@ class _InputError(Exception):
 def _run(args: argparse.Namespace) -> int:
     from slotfinder._calendars.clinic_file import load_clinic
     from slotfinder._settings import Settings
-    from slotfinder.redox._api import find_slots_redox
+    from slotfinder.redox._api import find_slots_redox, with_visit_type
     from slotfinder.redox._values import parse_instant
 
     if args.command == "demo":
@@ -133,6 +147,8 @@ def _run(args: argparse.Namespace) -> int:
         settings = Settings(**{k: v for k, v in options.items() if v is not None})
     except ValueError as error:
         raise _InputError(f"invalid option: {error}") from None
+    if args.visit_type:
+        message = with_visit_type(message, args.visit_type)
     result = find_slots_redox(message, clinic, settings, now)
     if args.output == "fhir":
         from slotfinder.fhir import write_slots_bundle
@@ -177,7 +193,7 @@ def _existing(path: str) -> str:
 
 
 def _messages(path: str) -> list[str]:
-    """The messages of a file, each as verbatim text where the file holds one."""
+    """The messages of a file, each as the text given to the store (whose digest it logs)."""
     try:
         text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
     except OSError as error:
@@ -185,7 +201,7 @@ def _messages(path: str) -> list[str]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError:
-        return [text]  # logged verbatim and rejected by the store, not lost here
+        return [text]  # rejected by the store and logged (its digest and problems), not lost here
     return [json.dumps(m) for m in data] if isinstance(data, list) else [text]
 
 
@@ -280,12 +296,64 @@ def _installed(module: str) -> bool:
         return False
 
 
+def _cutoff(args: argparse.Namespace) -> dt.datetime | None:
+    """The cutoff --before or --older-than gives, if either does."""
+    from slotfinder.redox._values import parse_instant
+
+    if args.older_than is not None:
+        if args.older_than < 0:
+            raise _InputError("--older-than: must be a whole number of days, 0 or more")
+        return dt.datetime.now(dt.UTC) - dt.timedelta(days=args.older_than)
+    if args.before is None:
+        return None
+    try:
+        return dt.datetime.combine(dt.date.fromisoformat(args.before), dt.time(), dt.UTC)
+    except ValueError:
+        pass
+    try:
+        return dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(minutes=parse_instant(args.before))
+    except ValueError:
+        raise _InputError("--before: must be a date YYYY-MM-DD or an ISO 8601 date-time with offset") from None
+
+
+def _purge(args: argparse.Namespace) -> int:
+    from slotfinder.store._sqlite import CalendarStore
+
+    before = _cutoff(args)
+    with CalendarStore(_existing(args.db)) as store:
+        if args.retention is not None:
+            try:
+                days = None if args.retention == "off" else int(args.retention)
+                store.set_retention(days)
+            except ValueError:
+                raise _InputError("--retention: must be a whole number of days, at least 1, or off") from None
+            sys.stdout.write(f"retention: {'off' if days is None else f'{days} days'}\n")
+            if days is None and before is None:
+                return 0
+        if before is None and store.retention_days is None:
+            raise _InputError("purge: no cutoff (give --before or --older-than, or set --retention)")
+        try:
+            done = store.purge(before)
+        except ValueError as error:
+            raise _InputError(f"purge: {error}") from None
+    if not done.through:
+        sys.stdout.write(f"nothing to purge before {done.cutoff}\n")
+        return 0
+    sys.stdout.write(
+        f"purged {done.log_entries} log entries received before {done.cutoff} and {done.appointments} "
+        f"appointment records ended before {done.ended_before}; a checkpoint stands for log 1..{done.through}\n"
+    )
+    if not done.compacted:
+        sys.stdout.write("  compaction postponed: the store is in use (retried when it is next opened)\n")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``slotfinder`` command."""
     words = list(sys.argv[1:] if argv is None else argv)
     planning = bool(words) and words[0] in PLANNING_COMMANDS
     args = _parser(planning).parse_args(words)
-    commands = {"import": _import, "ingest": _ingest, "reconcile": _reconcile}
+    commands = {"import": _import, "ingest": _ingest, "reconcile": _reconcile, "purge": _purge}
     if planning:
         missing = [name for name in _PLANNING_EXTRA if not _installed(name)]
         if missing:  # before any work is done: a one-line hint, not a traceback at the end of a long run

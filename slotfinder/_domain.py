@@ -18,9 +18,12 @@ import attrs
 from attrs import field, frozen
 
 __all__ = [
+    "BookingLimit",
     "Busy",
     "BusyKind",
     "Clinic",
+    "DateOverride",
+    "LimitPeriod",
     "Location",
     "LocationFilter",
     "OpenTime",
@@ -30,9 +33,12 @@ __all__ = [
     "Provider",
     "ProviderFilter",
     "SlotRequest",
+    "StartAlignment",
     "VisitType",
     "VisitTypeFilter",
     "WeeklyTemplate",
+    "WorkingHours",
+    "start_alignment",
 ]
 
 MINUTES_PER_DAY = 1440
@@ -51,6 +57,16 @@ def _positive(_inst: Any, attribute: attrs.Attribute[Any], value: int) -> None:
 def _at_most_a_day(_inst: Any, attribute: attrs.Attribute[Any], value: int) -> None:
     if value > MINUTES_PER_DAY:
         raise ValueError(f"{attribute.name} must be at most {MINUTES_PER_DAY} minutes, got {value}")
+
+
+def _not_negative(_inst: Any, attribute: attrs.Attribute[Any], value: int) -> None:
+    if value < 0:
+        raise ValueError(f"{attribute.name} must not be negative")
+
+
+def _at_least_one(_inst: Any, attribute: attrs.Attribute[Any], value: int) -> None:
+    if value < 1:
+        raise ValueError(f"{attribute.name} must be at least 1")
 
 
 def _wall_time(_inst: Any, attribute: attrs.Attribute[Any], value: int) -> None:
@@ -109,6 +125,16 @@ class VisitType:
     needs_room: bool = False
     rooms: tuple[str, ...] = field(default=(), converter=_tuple)
     equipment: tuple[str, ...] = field(default=(), converter=_tuple)  # units it needs, every one, all visit long
+    # Buffers (docs/clinic-format.md): minutes before and after the visit that its provider, room and
+    # equipment must also have free, for a new visit and for existing bookings of this type alike.
+    buffer_before: int = field(default=0, validator=[_not_negative, _at_most_a_day])
+    buffer_after: int = field(default=0, validator=[_not_negative, _at_most_a_day])
+    # Booking horizon (docs/clinic-format.md): the stricter of this and Settings.min_notice_minutes applies;
+    # the start's local date at most max_advance_days after today's; only the first rolling_dates local dates
+    # (from today) on which the search has an open start of this type.
+    min_notice_minutes: int = field(default=0, validator=_not_negative)
+    max_advance_days: int | None = field(default=None, validator=attrs.validators.optional(_not_negative))
+    rolling_dates: int | None = field(default=None, validator=attrs.validators.optional(_at_least_one))
 
 
 @frozen
@@ -161,6 +187,69 @@ class Opening:
     def _after_start(self, _attribute: attrs.Attribute[int], value: int) -> None:
         if value <= self.start:
             raise ValueError("end must be later than start on the same local day")
+
+
+@frozen
+class WorkingHours:
+    """One block of a date override: wall-clock start/end on the override's date, like an opening's."""
+
+    start: int = field(validator=_wall_time)
+    end: int = field(validator=_wall_time)
+    slot_length: int = field(default=15, validator=[_positive, _at_most_a_day])
+    visit_types: tuple[str, ...] = field(default=(), converter=_tuple)
+    room: str | None = None
+
+    @end.validator
+    def _after_start(self, _attribute: attrs.Attribute[int], value: int) -> None:
+        if value <= self.start:
+            raise ValueError("end must be later than start on the same local day")
+
+
+@frozen
+class DateOverride:
+    """A provider's hours on one local date, replacing the weekly templates for that date.
+
+    With a ``location_id``, the templates at that location are replaced by ``hours`` there (empty: not
+    working there that day); without one, the templates at every location are replaced and ``hours``
+    must be empty (not working that day at all). Openings and open times on the date still apply.
+    """
+
+    provider_id: str
+    location_id: str | None
+    date: dt.date
+    hours: tuple[WorkingHours, ...] = field(default=(), converter=_tuple)
+
+    @hours.validator
+    def _located(self, _attribute: attrs.Attribute[Any], value: tuple[WorkingHours, ...]) -> None:
+        if value and self.location_id is None:
+            raise ValueError("hours need a location_id: an override without one can only say not working")
+
+    def openings(self) -> tuple[Opening, ...]:
+        """The override's hours as one-off openings on its date."""
+        if self.location_id is None:
+            return ()
+        where = self.location_id
+        return tuple(
+            Opening(self.provider_id, where, self.date, h.start, h.end, h.slot_length, h.visit_types, h.room)
+            for h in self.hours
+        )
+
+
+class StartAlignment(enum.Enum):
+    """Where candidate starts lie inside a block of working time (README, Semantics)."""
+
+    BLOCK = "block"  # every step from the block's start, in elapsed minutes
+    CLOCK = "clock"  # wall-clock multiples of the step after local midnight at the location
+    AFTER_BUSY = "after_busy"  # as BLOCK, the grid restarting where busy time ends inside the block
+
+
+def start_alignment(value: StartAlignment | str) -> StartAlignment:
+    """A start alignment from itself or its name (``"block"``, ``"clock"``, ``"after_busy"``)."""
+    try:
+        return StartAlignment(value)
+    except ValueError:
+        names = ", ".join(a.value for a in StartAlignment)
+        raise ValueError(f"start_alignment must be one of {names}") from None
 
 
 @frozen
@@ -228,6 +317,7 @@ class Busy:
     reserved_for: tuple[str, ...] = field(default=(), converter=_tuple)
     release_before: int | None = None
     equipment: str | None = None  # the equipment unit it occupies (with location_id)
+    visit_type: str | None = None  # the visit's type code: its buffers occupy too, booking limits count it
 
     @end.validator
     def _after_start(self, _attribute: attrs.Attribute[int], value: int) -> None:
@@ -243,6 +333,41 @@ class Busy:
         return visit_type not in self.reserved_for
 
 
+class LimitPeriod(enum.Enum):
+    """What a booking limit counts over, for one provider (local dates at the new visit's location)."""
+
+    DAY = "day"  # the local date of the start
+    WEEK = "week"  # the ISO week (Monday to Sunday) of that local date
+    SESSION = "session"  # the block of working time (template, opening, open time) the start lies in
+
+
+def _optional_count(_inst: Any, attribute: attrs.Attribute[Any], value: int | None) -> None:
+    if value is not None and value <= 0:
+        raise ValueError(f"{attribute.name} must be a positive whole number")
+
+
+@frozen
+class BookingLimit:
+    """At most ``max_visits`` visits and/or ``max_minutes`` minutes of visits per provider and ``period``.
+
+    ``visit_types`` empty: visits of every type count, and the limit applies to every new visit;
+    else only visits of those types count, and it applies to new visits of those types.
+    ``providers`` empty: every provider, each counted on its own. See docs/clinic-format.md.
+    """
+
+    period: LimitPeriod
+    max_visits: int | None = field(default=None, validator=_optional_count)
+    max_minutes: int | None = field(default=None)
+    visit_types: tuple[str, ...] = field(default=(), converter=_tuple)
+    providers: tuple[str, ...] = field(default=(), converter=_tuple)
+
+    @max_minutes.validator
+    def _some_maximum(self, attribute: attrs.Attribute[Any], value: int | None) -> None:
+        _optional_count(self, attribute, value)
+        if value is None and self.max_visits is None:
+            raise ValueError("max_visits or max_minutes (or both) must be given")
+
+
 @frozen
 class Clinic:
     """Everything the engine knows about a clinic's calendars."""
@@ -256,6 +381,10 @@ class Clinic:
     busy: tuple[Busy, ...] = field(default=(), converter=_tuple)
     default_duration: int = field(default=30, validator=[_positive, _at_most_a_day])
     name: str = "clinic"
+    booking_limits: tuple[BookingLimit, ...] = field(default=(), converter=_tuple)  # filters of new visits
+    limits_count_holds: bool = False  # holds of a provider count toward booking limits, as bookings always do
+    date_overrides: tuple[DateOverride, ...] = field(default=(), converter=_tuple)  # hours replacing templates
+    start_alignment: StartAlignment = field(default=StartAlignment.BLOCK, converter=start_alignment)
 
     def provider(self, provider_id: str) -> Provider:
         return next(p for p in self.providers if p.id == provider_id)

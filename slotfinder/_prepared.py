@@ -1,4 +1,4 @@
-"""A clinic prepared for many searches: its busy index and template expansions, built once.
+"""A clinic prepared for many searches: its busy index, booking limits and template expansions, built once.
 
 The engine keeps no state between calls. A caller that searches one clinic again and again (a
 server, the store, a simulation) holds a :class:`PreparedClinic` and passes it wherever a
@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from slotfinder._calendars.expand import Block, BusyIndex, Expansions, expand_blocks
 from slotfinder._calendars.intervals import Interval, merge
 from slotfinder._domain import Clinic
+from slotfinder._solve.limits import LimitIndex
 
 __all__ = ["PreparedClinic", "prepare"]
 
@@ -24,11 +25,12 @@ _MAX_EXPANSIONS = 1 << 14  # template x date-range entries kept; a long-lived se
 class PreparedClinic:
     """A clinic with its busy index and template expansions (immutable; ``updated`` makes the next one)."""
 
-    __slots__ = ("_busy", "_clinic", "_expansions")
+    __slots__ = ("_busy", "_clinic", "_expansions", "_limits")
 
     def __init__(self, clinic: Clinic, *, expansions: Expansions | None = None) -> None:
         self._clinic = clinic
-        self._busy = BusyIndex(clinic.busy)
+        self._busy = BusyIndex(clinic.busy, {v.code: (v.buffer_before, v.buffer_after) for v in clinic.visit_types})
+        self._limits = LimitIndex(clinic)
         self._expansions: Expansions = {} if expansions is None else expansions
 
     @property
@@ -40,6 +42,11 @@ class PreparedClinic:
     def busy(self) -> BusyIndex:
         """Busy items looked up by the resource they occupy."""
         return self._busy
+
+    @property
+    def limits(self) -> LimitIndex:
+        """Booking limits with the visits they count."""
+        return self._limits
 
     def blocks(
         self,

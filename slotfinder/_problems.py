@@ -263,12 +263,7 @@ class Reader:
         if value is None:
             self._absent(required)
             return None
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not _finite(value)
-            or value != int(value)
-        ):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not _finite(value) or value != int(value):
             self.problem(self.dialect.whole)
             return None
         return int(value)

@@ -8,6 +8,8 @@ from typing import Any
 import attrs
 from attrs import field, frozen
 
+from slotfinder._domain import StartAlignment, start_alignment
+
 __all__ = ["Settings", "Weights"]
 
 
@@ -23,6 +25,10 @@ def _positive(_inst: Any, attribute: attrs.Attribute[Any], value: float) -> None
 
 def _strings(value: Iterable[str]) -> tuple[str, ...]:
     return tuple(value)
+
+
+def _alignment(value: StartAlignment | str | None) -> StartAlignment | None:
+    return None if value is None else start_alignment(value)
 
 
 @frozen
@@ -55,6 +61,8 @@ class Settings:
     max_horizon_days: int = field(default=366, validator=_positive)
     min_notice_minutes: int = field(default=0, validator=_non_negative)
     start_interval: int | None = field(default=None)  # override of every block's slot length (minutes)
+    # where starts lie in a block ("block", "clock", "after_busy"); None: the clinic's start_alignment
+    start_alignment: StartAlignment | None = field(default=None, converter=_alignment)
     hard_preferences: bool = False  # preferences filter instead of only ranking
     hard_time_tolerance: int = field(default=60, validator=_non_negative)  # minutes, when hard
     time_scale: int = field(default=240, validator=_positive)  # minutes for preferred_time to reach 0

@@ -19,6 +19,7 @@ from slotfinder._calendars.zones import instant_of
 from slotfinder._domain import (
     Busy,
     Clinic,
+    DateOverride,
     Location,
     LocationFilter,
     Opening,
@@ -27,9 +28,11 @@ from slotfinder._domain import (
     Provider,
     ProviderFilter,
     SlotRequest,
+    StartAlignment,
     VisitType,
     VisitTypeFilter,
     WeeklyTemplate,
+    WorkingHours,
 )
 from slotfinder._pipeline import Candidate
 from slotfinder._settings import Settings
@@ -52,8 +55,10 @@ __all__ = [
     "clinic",
     "day",
     "eligible",
+    "hours",
     "minute",
     "offered",
+    "override",
     "request",
     "weekly",
 ]
@@ -130,6 +135,8 @@ def clinic(
     locations: Sequence[Location] = (MAIN, ANNEX),
     visit_types: Sequence[VisitType] = (OV, NP, PROC),
     default_duration: int = 30,
+    date_overrides: Sequence[DateOverride] = (),
+    start_alignment: StartAlignment | str = StartAlignment.BLOCK,
 ) -> Clinic:
     """A small clinic; ``templates`` None gives P1's weekday mornings at MAIN."""
     return Clinic(
@@ -140,7 +147,21 @@ def clinic(
         openings=tuple(openings),
         busy=tuple(busy),
         default_duration=default_duration,
+        date_overrides=tuple(date_overrides),
+        start_alignment=start_alignment,
     )
+
+
+def hours(start: str, end: str, *, slot_length: int = 15, visit_types: Sequence[str] = ()) -> WorkingHours:
+    """One block of a date override, between two wall times."""
+    return WorkingHours(minute(start), minute(end), slot_length, tuple(visit_types))
+
+
+def override(
+    date: dt.date, *worked: WorkingHours, provider: str = P1.id, location: str | None = MAIN.id
+) -> DateOverride:
+    """P1's hours at MAIN on ``date`` (none given: not working there; ``location`` None: not working at all)."""
+    return DateOverride(provider, location, date, worked)
 
 
 def request(

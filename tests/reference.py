@@ -17,6 +17,20 @@ Semantics (the brief, sections 2-5, as the tests' task statement spells them out
   all of the visit; an item keeps a room, like the provider, only if it blocks the visit's type
   (README: a reserved block naming a room keeps it for its reserved types);
 * overlapping blocks: a start found in several counts once, from the earlier block (README);
+* scheduling rules (docs/clinic-format.md): a date override replaces its provider's templates on its
+  date (at its location, or everywhere) by its hours; starts follow the start alignment (block grid,
+  wall-clock multiples, or the grid restarting where busy time ends); a visit type's own notice and
+  its advance limit in local dates; rolling dates keep the first N local dates per location with an
+  open start from now + notice on, found by the same rules before the window;
+* buffers (docs/clinic-format.md): a busy item naming a visit type occupies its provider, room or
+  equipment ``buffer_before`` minutes earlier and ``buffer_after`` later (painted so in every map);
+  a new visit of a type with buffers also needs no item itself (unwidened) that would keep it out over
+  the visit widened by its own buffers, for the provider, its room and its equipment, wherever the
+  working time is; the patient's own items are checked over the visit only;
+* booking limits: a start is dropped when the provider's bookings (and holds, when they count) of the
+  limit's types (an untyped item only for limits of every type), starting on the same local date at
+  the new visit's location, in the same ISO week of those dates, or inside the block the start is
+  found in, plus the new visit, would exceed a limit's visits or minutes;
 * scores are the weighted sum of six terms, points are ``round(score * 1000)``; adjacency counts the
   sides where the visit itself touches a booking of the provider (README, since a83d907);
 * the optimum maximises the number of slots (up to ``limit``) and then the total points, with at most
@@ -42,6 +56,7 @@ from slotfinder._domain import (
     Busy,
     BusyKind,
     Clinic,
+    LimitPeriod,
     Location,
     LocationFilter,
     Opening,
@@ -156,13 +171,42 @@ def _template_on(template: WeeklyTemplate, date: dt.date) -> bool:
     )
 
 
+def _overridden(clinic: Clinic, template: WeeklyTemplate, date: dt.date) -> bool:
+    return any(
+        o.provider_id == template.provider_id and o.date == date and o.location_id in (None, template.location_id)
+        for o in clinic.date_overrides
+    )
+
+
 def expand(clinic: Clinic, first: dt.date, last: dt.date, start_interval: int | None) -> list[RefBlock]:
-    """Every block of every template and opening on local dates ``first``..``last``."""
+    """Every block of every template, opening and date override on local dates ``first``..``last``.
+
+    A template does not apply on a date a date override of its provider names, at its location or
+    with no location (every location); the override's hours are openings on that date.
+    """
     zone_of = {loc.id: loc.time_zone for loc in clinic.locations}
     rules: list[tuple[WeeklyTemplate | Opening, dt.date]] = []
     for template in clinic.templates:
-        rules.extend((template, date) for date in _dates(first, last) if _template_on(template, date))
+        rules.extend(
+            (template, date)
+            for date in _dates(first, last)
+            if _template_on(template, date) and not _overridden(clinic, template, date)
+        )
     rules.extend((opening, opening.date) for opening in clinic.openings if first <= opening.date <= last)
+    for override in clinic.date_overrides:
+        if override.location_id is not None and first <= override.date <= last:
+            for h in override.hours:
+                hours = Opening(
+                    override.provider_id,
+                    override.location_id,
+                    override.date,
+                    start=h.start,
+                    end=h.end,
+                    slot_length=h.slot_length,
+                    visit_types=h.visit_types,
+                    room=h.room,
+                )
+                rules.append((hours, override.date))
     blocks = []
     for rule, date in rules:
         zone = zone_of[rule.location_id]
@@ -337,10 +381,99 @@ def _stretch(runs: list[tuple[int | None, int | None]], start: int, end: int) ->
     raise AssertionError("a visit in free time lies in some stretch of it")
 
 
+def _aligned_starts(block: RefBlock, alignment: str, zone: str, free: _Map, working: bytes) -> Iterator[int]:
+    """The block's starts under the start alignment (README):
+
+    * ``block``: every ``step`` minutes from the block's start;
+    * ``clock``: every minute of the block whose local clock reading (minutes after local midnight)
+      is a multiple of ``step`` -- whatever the offset, so a repeated hour has its readings twice;
+    * ``after_busy``: every ``step`` minutes from the block's start or from the latest minute inside
+      the block where busy time ended (the minute before it working but not free, the minute free).
+    """
+    if alignment == "block":
+        yield from range(block.start, block.end, block.step)
+    elif alignment == "clock":
+        yield from (u for u in range(block.start, block.end) if local_of(zone, u)[1] % block.step == 0)
+    else:
+        anchor = block.start
+        for u in range(block.start, block.end):
+            i = u - free.lo
+            inside = u > block.start and 0 < i < len(working)
+            if inside and working[i - 1] and not free.bytes[i - 1] and free.bytes[i]:
+                anchor = u
+            if (u - anchor) % block.step == 0:
+                yield u
+
+
+def _in_horizon(visit_type: VisitType | None, zone: str, start: int, now: int) -> bool:
+    """The visit type's own notice (the settings' is in the window) and advance limit, in local dates."""
+    if visit_type is None:
+        return True
+    if start < now + visit_type.min_notice_minutes:
+        return False
+    if visit_type.max_advance_days is None:
+        return True
+    return (local_of(zone, start)[0] - local_of(zone, now)[0]).days <= visit_type.max_advance_days
+
+
+def _rolling_dates(
+    candidates: list[RefCandidate], open_dates: set[tuple[str | None, str, dt.date]], search: Resolved
+) -> list[RefCandidate]:
+    """A candidate of a visit type with ``rolling_dates`` N is kept when fewer than N earlier local dates
+    at its location have an open start of its type from now on (in the window, or before it)."""
+    limit = {v.code: v.rolling_dates for v in search.visit_types if v is not None and v.rolling_dates is not None}
+    dates = open_dates | {(c.visit_type, c.location_id, c.local_date) for c in candidates}
+
+    def kept(c: RefCandidate) -> bool:
+        if c.visit_type not in limit:
+            return True
+        earlier = {d for code, loc, d in dates if (code, loc) == (c.visit_type, c.location_id) and d < c.local_date}
+        return len(earlier) < limit[c.visit_type]
+
+    return [c for c in candidates if kept(c)]
+
+
+def _within_limits(
+    clinic: Clinic, provider_id: str, code: str | None, duration: int, zone: str, start: int, block: RefBlock
+) -> bool:
+    """Whether one more visit (``code``, ``duration``) at ``start`` keeps the provider within every booking
+    limit that applies to it, counting the items the limit counts in the same period, item by item."""
+    date = local_of(zone, start)[0]
+    kinds = {BusyKind.BOOKING, BusyKind.HOLD} if clinic.limits_count_holds else {BusyKind.BOOKING}
+    for limit in clinic.booking_limits:
+        if limit.providers and provider_id not in limit.providers:
+            continue
+        if limit.visit_types and code not in limit.visit_types:
+            continue
+        counted = [
+            item
+            for item in clinic.busy
+            if item.kind in kinds
+            and item.provider_id == provider_id
+            and (not limit.visit_types or item.visit_type in limit.visit_types)
+        ]
+        if limit.period is LimitPeriod.DAY:
+            same = [item for item in counted if local_of(zone, item.start)[0] == date]
+        elif limit.period is LimitPeriod.WEEK:
+            week = date.isocalendar()[:2]
+            same = [item for item in counted if local_of(zone, item.start)[0].isocalendar()[:2] == week]
+        else:
+            same = [item for item in counted if block.start <= item.start < block.end]
+        if limit.max_visits is not None and len(same) + 1 > limit.max_visits:
+            return False
+        if limit.max_minutes is not None and sum(item.end - item.start for item in same) + duration > limit.max_minutes:
+            return False
+    return True
+
+
 def reference_candidates(clinic: Clinic, request: SlotRequest, settings: Settings, now: int) -> list[RefCandidate]:
     """Every candidate, one per (block, start) that qualifies: duplicates from overlapping blocks kept."""
     search = resolve(clinic, request, settings, now)
-    lo, hi = search.request_start - MARGIN, search.window_end + MARGIN
+    # Rolling dates are counted from now: starts from now + notice are found, those before the window
+    # only to count the dates that have one (see _rolling_dates).
+    rolling = any(v is not None and v.rolling_dates is not None for v in search.visit_types)
+    lowest = now + settings.min_notice_minutes if rolling else search.earliest
+    lo, hi = min(search.request_start, lowest) - MARGIN, search.window_end + MARGIN
     first = (EPOCH + dt.timedelta(minutes=lo)).date() - dt.timedelta(days=1)
     last = (EPOCH + dt.timedelta(minutes=hi)).date() + dt.timedelta(days=1)
     blocks = [
@@ -350,6 +483,18 @@ def reference_candidates(clinic: Clinic, request: SlotRequest, settings: Setting
     ]
     zone_of = {loc.id: loc.time_zone for loc in clinic.locations}
     location_of = {loc.id: loc for loc in clinic.locations}
+    buffers = {v.code: (v.buffer_before, v.buffer_after) for v in clinic.visit_types}
+
+    def occupied(item: Busy) -> tuple[int, int]:
+        """The minutes an item keeps its resources: its own, widened by its visit type's buffers."""
+        before, after = buffers.get(item.visit_type or "", (0, 0))
+        return item.start - before, item.end + after
+
+    def widened(visit_type: VisitType | None, start: int, end: int) -> tuple[int, int]:
+        """A new visit with its own buffers."""
+        if visit_type is None:
+            return start, end
+        return start - visit_type.buffer_before, end + visit_type.buffer_after
 
     patient_items = [
         b for b in clinic.busy if any(patient_matches(p, q) for p in request.patient_ids for q in b.patients)
@@ -376,12 +521,33 @@ def reference_candidates(clinic: Clinic, request: SlotRequest, settings: Setting
         if key not in resource_maps:
             busy = _Map(lo, hi)
             for item in clinic.busy:
-                on_it = item.location_id == location_id and getattr(item, attribute) == name
-                if (on_it or closure_of(item, location_id)) and item.blocks(code, now):
-                    busy.paint(item.start, item.end, 1)
+                if keeps_resource(item, location_id, attribute, name, code):
+                    busy.paint(*occupied(item), 1)
             resource_maps[key] = busy
         return resource_maps[key]
 
+    def keeps_resource(item: Busy, location_id: str, attribute: str, name: str, code: str | None) -> bool:
+        on_it = item.location_id == location_id and getattr(item, attribute) == name
+        return (on_it or closure_of(item, location_id)) and item.blocks(code, now)
+
+    def resource_free(
+        location_id: str, attribute: str, name: str, visit_type: VisitType | None, start: int, end: int
+    ) -> bool:
+        """The room or unit is free for the visit (items with their buffers), and no item itself lies in
+        the visit's own buffers."""
+        code = None if visit_type is None else visit_type.code
+        if not resource_busy(location_id, attribute, name, code).none_set(start, end):
+            return False
+        reach_start, reach_end = widened(visit_type, start, end)
+        return not any(
+            keeps_resource(item, location_id, attribute, name, code)
+            and item.start < reach_end
+            and reach_start < item.end
+            for item in clinic.busy
+        )
+
+    alignment = (settings.start_alignment or clinic.start_alignment).value
+    open_dates: set[tuple[str | None, str, dt.date]] = set()  # (code, location, local date) with a start
     out: list[RefCandidate] = []
     for visit_type, duration in zip(search.visit_types, search.durations, strict=True):
         code = None if visit_type is None else visit_type.code
@@ -395,21 +561,32 @@ def reference_candidates(clinic: Clinic, request: SlotRequest, settings: Setting
                 free = _Map(lo, hi)
                 for own_block in own:
                     free.paint(own_block.start, own_block.end, 1)
+                working = bytes(free.bytes)  # before busy time is taken out: where busy time ends (after_busy)
                 for item in clinic.busy:
                     if item.blocks(code, now) and (item.provider_id == provider_id or closure_of(item, location_id)):
-                        free.paint(item.start, item.end, 0)
+                        free.paint(*occupied(item), 0)
+                keeping = [  # the items themselves, for the new visit's own buffers
+                    item
+                    for item in clinic.busy
+                    if item.blocks(code, now) and (item.provider_id == provider_id or closure_of(item, location_id))
+                ]
                 runs = free.runs()
                 bookings = [k for k in clinic.busy if k.kind is BusyKind.BOOKING and k.provider_id == provider_id]
                 for block in own:
-                    for start in range(block.start, block.end, block.step):
+                    for start in _aligned_starts(block, alignment, zone_of[location_id], free, working):
                         end = start + duration
-                        if not search.earliest <= start < search.window_end:
+                        if not lowest <= start < search.window_end:
+                            continue
+                        if not _in_horizon(visit_type, zone_of[location_id], start, now):
                             continue
                         if not free.all_set(start, end) or not patient.none_set(start, end):
                             continue
+                        reach_start, reach_end = widened(visit_type, start, end)
+                        if any(item.start < reach_end and reach_start < item.end for item in keeping):
+                            continue
                         if visit_type is not None and any(
                             u not in location_of[location_id].equipment
-                            or not resource_busy(location_id, "equipment", u, code).none_set(start, end)
+                            or not resource_free(location_id, "equipment", u, visit_type, start, end)
                             for u in visit_type.equipment
                         ):
                             continue
@@ -422,7 +599,7 @@ def reference_candidates(clinic: Clinic, request: SlotRequest, settings: Setting
                                 and (allowed is None or _fold(r) in allowed)
                             ]
                             free_rooms = [
-                                r for r in eligible if resource_busy(location_id, "room", r, code).none_set(start, end)
+                                r for r in eligible if resource_free(location_id, "room", r, visit_type, start, end)
                             ]
                             if not free_rooms:
                                 continue
@@ -431,8 +608,13 @@ def reference_candidates(clinic: Clinic, request: SlotRequest, settings: Setting
                             if allowed is not None and (block.room is None or _fold(block.room) not in allowed):
                                 continue
                             room = None
-                        first_free, last_free = _stretch(runs, start, end)
+                        if not _within_limits(clinic, provider_id, code, duration, zone_of[location_id], start, block):
+                            continue
                         local_date, local_minute = local_of(zone_of[location_id], start)
+                        if start < search.earliest:  # before the window: it only makes its date an open one
+                            open_dates.add((code, location_id, local_date))
+                            continue
+                        first_free, last_free = _stretch(runs, start, end)
                         shortest = min(
                             (
                                 v.duration
@@ -476,7 +658,7 @@ def reference_candidates(clinic: Clinic, request: SlotRequest, settings: Setting
                                 block=(block.start, block.end, block.visit_types, block.room or ""),
                             )
                         )
-    return out
+    return _rolling_dates(out, open_dates, search)
 
 
 def once_per_start(candidates: Sequence[RefCandidate]) -> list[RefCandidate]:

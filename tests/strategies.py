@@ -14,12 +14,16 @@ from dataclasses import dataclass
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
+from attrs import evolve
 from hypothesis import strategies as st
 
 from slotfinder._domain import (
+    BookingLimit,
     Busy,
     BusyKind,
     Clinic,
+    DateOverride,
+    LimitPeriod,
     Location,
     LocationFilter,
     Opening,
@@ -28,9 +32,11 @@ from slotfinder._domain import (
     Provider,
     ProviderFilter,
     SlotRequest,
+    StartAlignment,
     VisitType,
     VisitTypeFilter,
     WeeklyTemplate,
+    WorkingHours,
 )
 from slotfinder._settings import Settings, Weights
 
@@ -107,12 +113,37 @@ def _variant(text: str) -> st.SearchStrategy[str]:
 
 
 @st.composite
-def scenarios(draw: st.DrawFn, small: bool = False, dense: bool = False) -> Scenario:
+def _booking_limit(draw: st.DrawFn, provider_ids: tuple[str, ...], codes: tuple[str, ...]) -> BookingLimit:
+    """A booking limit small enough to bite on the few bookings a scenario has."""
+    visits = draw(st.sampled_from((None, 1, 1, 2, 3)))
+    minutes = draw(st.sampled_from((None, None, 30, 60, 120, 240)))
+    return BookingLimit(
+        period=draw(st.sampled_from(tuple(LimitPeriod))),
+        max_visits=1 if visits is None and minutes is None else visits,
+        max_minutes=minutes,
+        visit_types=draw(st.just(()) | _subset(codes, min_size=1)),
+        providers=draw(st.just(()) | _subset(provider_ids, min_size=1)),
+    )
+
+
+@st.composite
+def scenarios(draw: st.DrawFn, small: bool = False, dense: bool = False, aligned: bool = False) -> Scenario:
     """A random scenario; ``small`` keeps candidates few (short blocks, coarse grid, one day).
 
     ``dense``: one provider at one location, a few busy items all over its working time, one visit
     type asked (often needing a room) and the patient named, so that the busy rules (reserved blocks
     and their release, rooms, the patient's own items) decide a lot and rarely mask one another.
+
+    Every scenario may have date overrides and visit types with a booking horizon (own notice,
+    maximum advance, rolling dates). ``aligned`` also draws a start alignment (the clinic's, sometimes
+    replaced by the settings'); without it starts follow the block grid, which
+    ``tests/test_reference_properties.py`` checks returned slots against.
+
+    Every scenario may also have buffers on its visit types. Scenarios that are not ``small`` may have
+    visit types on their bookings, holds and unreserved blocks, and up to two booking limits (per day,
+    ISO week or session, of some visit types or providers), with holds counting or not; small ones,
+    which the iCalendar and FHIR round trips use, have neither (those formats carry no busy item's
+    visit type).
     """
     zone_a = draw(st.sampled_from(ZONES))
     zone_b = draw(st.sampled_from((zone_a, *ZONES)))
@@ -151,6 +182,13 @@ def scenarios(draw: st.DrawFn, small: bool = False, dense: bool = False) -> Scen
             needs_room=draw(st.booleans() if dense else st.integers(0, 2).map(lambda n: n == 0)),
             rooms=() if dense else draw(st.just(()) | _subset(ROOMS)),
             equipment=draw(st.just(()) | st.just(()) | _subset(UNITS)),
+            # buffers: busy items of this type occupy them too, and a new visit needs its own free
+            buffer_before=draw(st.sampled_from((0, 0, 5, 15, 30))),
+            buffer_after=draw(st.sampled_from((0, 0, 10, 15, 45))),
+            # the booking horizon: now lies within two days of the window, which is 1-3 days long
+            min_notice_minutes=draw(st.sampled_from((0, 0, 0, 0, 45, 600))),
+            max_advance_days=draw(st.sampled_from((None, None, None, None, None, 0, 1, 2))),
+            rolling_dates=draw(st.sampled_from((None, None, None, 1, 1, 2))),
         )
         for code in CODES[: draw(st.integers(1, 3))]
     ]
@@ -206,6 +244,39 @@ def scenarios(draw: st.DrawFn, small: bool = False, dense: bool = False) -> Scen
                 room=draw(room_for(location_id)),
             )
         )
+    # ---- date overrides: a provider's hours on a date near the anchor, at one location or (not working) all
+    overrides: list[DateOverride] = []
+    for _ in range(draw(st.integers(0, 2))):
+        override_location = draw(st.sampled_from((None, *location_ids)))
+        override_rooms = next((loc.rooms for loc in locations if loc.id == override_location), ())
+        worked: list[WorkingHours] = []
+        for _ in range(0 if override_location is None else draw(st.integers(0, 1 if small else 2))):
+            start, end = draw(_wall_span())
+            worked.append(
+                WorkingHours(
+                    start=start,
+                    end=min(end, start + 240) if small else end,
+                    slot_length=draw(step),
+                    visit_types=draw(st.just(()) | _subset(codes)),
+                    room=draw(st.sampled_from((None, None, *override_rooms))),  # rooms the file would accept
+                )
+            )
+        overrides.append(
+            DateOverride(
+                provider_id=draw(st.sampled_from(provider_ids)),
+                location_id=override_location,
+                date=anchor + dt.timedelta(days=draw(st.integers(-1, 1))),
+                hours=worked,
+            )
+        )
+    override_hours = [  # as openings, where busy items are placed over working time
+        Opening(o.provider_id, o.location_id, o.date, h.start, h.end)
+        for o in overrides
+        if o.location_id is not None
+        for h in o.hours
+    ]
+    alignments = st.sampled_from(tuple(StartAlignment)) if aligned else st.just(StartAlignment.BLOCK)
+
     # ---- the window and now
     midnight = dt.datetime(anchor.year, anchor.month, anchor.day, tzinfo=ZoneInfo(zone_a))
     # the window starts near local midnight of the anchor (so it holds the transition night), or a day before
@@ -251,7 +322,7 @@ def scenarios(draw: st.DrawFn, small: bool = False, dense: bool = False) -> Scen
         if not dense and draw(st.integers(0, 2)) == 0:
             start = request_start + draw(st.integers(-600, days * DAY + 600))
         else:
-            rules: list[WeeklyTemplate | Opening] = [*templates, *openings]
+            rules: list[WeeklyTemplate | Opening] = [*templates, *openings, *override_hours]
             rule = draw(st.sampled_from(rules))
             provider_id, location_id = rule.provider_id, rule.location_id
             zone = ZoneInfo(zone_of[location_id])
@@ -372,6 +443,8 @@ def scenarios(draw: st.DrawFn, small: bool = False, dense: bool = False) -> Scen
                 location_id=location_id,
                 room=draw(room_of(location_id)),
             )
+        if not small and item.kind in (BusyKind.BOOKING, BusyKind.HOLD, BusyKind.BLOCK) and not item.reserved_for:
+            item = evolve(item, visit_type=draw(st.sampled_from((None, *codes))))  # its buffers, its limits
         busy.append(item)
 
     clinic = Clinic(
@@ -382,6 +455,10 @@ def scenarios(draw: st.DrawFn, small: bool = False, dense: bool = False) -> Scen
         openings=openings,
         busy=busy,
         default_duration=draw(st.sampled_from((15, 30, 40))),
+        date_overrides=overrides,
+        booking_limits=[] if small else draw(st.lists(_booking_limit(provider_ids, codes), max_size=2)),
+        limits_count_holds=not small and draw(st.booleans()),
+        start_alignment=draw(alignments),
     )
 
     # ---- the request
@@ -466,5 +543,6 @@ def scenarios(draw: st.DrawFn, small: bool = False, dense: bool = False) -> Scen
         time_scale=draw(st.sampled_from((60, 240, 500))),
         weights=weights,
         preferred_providers=draw(_subset(provider_ids)),
+        start_alignment=draw(st.none() | alignments) if aligned else None,  # None: the clinic's
     )
     return Scenario(clinic=clinic, request=request, settings=settings, now=now)

@@ -157,3 +157,18 @@ def test_planning_command_without_its_extra_is_one_line(tmp_path: Path) -> None:
         "slotfinder: simulate needs the planning extra (matplotlib missing): pip install 'slotfinder[planning]'\n"
     )
     assert not (tmp_path / "out").exists()
+
+
+def test_demo_clinic_follow_ups_keep_their_limit() -> None:
+    """The demo clinic's Follow Up (220) is limited to one per session: 28 October, whose morning session
+    already holds a follow-up booking, offers no follow-up, while it still offers Office Visits (210)."""
+    wide = ("--limit", "50", "--per-day", "50", "--per-provider-day", "50")
+    follow_ups = run("demo", "--visit-type", "220", *wide)
+    office = run("demo", *wide)
+    assert follow_ups.returncode == office.returncode == 0, follow_ups.stderr + office.stderr
+
+    def days(done: subprocess.CompletedProcess[str]) -> set[str]:
+        return {slot["DateTime"][:10] for slot in json.loads(done.stdout)["AvailableSlots"]}
+
+    assert "2025-10-28" in days(office) and "2025-10-28" not in days(follow_ups)
+    assert "2025-10-31" in days(follow_ups)

@@ -40,16 +40,21 @@ from cattrs.gen import make_dict_structure_fn_from_attrs, make_dict_unstructure_
 from slotfinder._calendars import zones
 from slotfinder._calendars.clinic_refs import check_references, unknown_zones
 from slotfinder._domain import (
+    BookingLimit,
     Busy,
     BusyKind,
     Clinic,
+    DateOverride,
+    LimitPeriod,
     Location,
     Opening,
     OpenTime,
     PatientId,
     Provider,
+    StartAlignment,
     VisitType,
     WeeklyTemplate,
+    WorkingHours,
 )
 from slotfinder._errors import InvalidClinic, Problem, UnknownTimeZone
 from slotfinder._problems import Dialect, Problems, RuleError, structure_problems
@@ -105,6 +110,18 @@ def _kind(value: Any, _: Any) -> BusyKind:
         return BusyKind(value)
     except ValueError:
         raise RuleError(f"must be one of {', '.join(k.value for k in BusyKind)}") from None
+
+
+def _period(value: Any, _: Any) -> LimitPeriod:
+    if not isinstance(value, str) or value not in {p.value for p in LimitPeriod}:
+        raise RuleError(f"must be one of {', '.join(p.value for p in LimitPeriod)}")
+    return LimitPeriod(value)
+
+
+def _alignment(value: Any, _: Any) -> StartAlignment:
+    if not isinstance(value, str) or value not in {a.value for a in StartAlignment}:
+        raise RuleError(f"must be one of {', '.join(a.value for a in StartAlignment)}")
+    return StartAlignment(value)
 
 
 def _wall_start(value: Any, _: Any) -> int:
@@ -219,6 +236,10 @@ def _busy_rules(b: Any) -> Iterator[tuple[str | None, str]]:
         yield "release_before", "must not be negative"
     if b.room is not None and b.location_id is None:
         yield "room", "needs location_id: room names belong to a location"
+    if b.visit_type is not None and b.kind not in (BusyKind.BOOKING, BusyKind.HOLD, BusyKind.BLOCK):
+        yield "visit_type", "only a booking, a hold or a block is a visit of some type"
+    if b.visit_type is not None and b.reserved_for:
+        yield "visit_type", "a block reserved for visit types is not itself a visit: give one or the other"
     if b.provider_id is None and b.location_id is None and not b.patients and b.equipment is None:
         yield None, "must occupy something: provider_id, location_id (with or without room), equipment or patients"
 
@@ -306,6 +327,10 @@ for _type, _hook in ((str, _text), (int, _whole), (bool, _flag), (dt.date, _date
 _converter.register_structure_hook_factory(_is_tuple, _strict_tuple)
 _converter.register_unstructure_hook(dt.date, dt.date.isoformat)
 _converter.register_unstructure_hook(BusyKind, lambda kind: kind.value)
+_converter.register_structure_hook(StartAlignment, _alignment)
+_converter.register_unstructure_hook(StartAlignment, lambda alignment: alignment.value)
+_converter.register_structure_hook(LimitPeriod, _period)
+_converter.register_unstructure_hook(LimitPeriod, lambda period: period.value)
 
 # Leaves first, Clinic last: a generated hook looks up the hooks of its fields' types once, when made.
 _WALL: dict[str, tuple[_Parse, _Format]] = {"start": (_wall_start, _wall_text), "end": (_wall_end, _wall_text)}
@@ -326,6 +351,9 @@ _register(
     {"start": (_instant, _instant_text), "end": (_optional_instant, _instant_text)},
     [f for f in attrs.fields(Busy) if f.name != "end"] + list(attrs.fields(_BusySpan)),
 )
+_register(WorkingHours, _constructor(WorkingHours), _WALL)
+_register(DateOverride, _constructor(DateOverride))
+_register(BookingLimit, _constructor(BookingLimit))
 _register(Clinic, _constructor(Clinic))
 
 

@@ -73,6 +73,23 @@ def _units(raw: Mapping[str, Any], key: str, noun: str, what: str, problems: Pro
     return named
 
 
+def _check_limits(
+    raw: Mapping[str, Any], providers: set[str] | None, codes: set[str] | None, problems: Problems
+) -> None:
+    """A busy item's visit type, and the visit types and providers a booking limit names, exist."""
+    for path, item in _objects(raw, "busy"):
+        code = item.get("visit_type")
+        if codes is not None and isinstance(code, str) and code not in codes:
+            problems.add(key_path(path, "visit_type"), "no visit type has this code")
+    for path, limit in _objects(raw, "booking_limits"):
+        for i, code in _texts(limit, "visit_types"):
+            if codes is not None and code not in codes:
+                problems.add(item_path(key_path(path, "visit_types"), i), "no visit type has this code")
+        for i, provider in _texts(limit, "providers"):
+            if providers is not None and provider not in providers:
+                problems.add(item_path(key_path(path, "providers"), i), "no provider has this id")
+
+
 def check_references(raw: Mapping[str, Any], problems: Problems) -> None:
     """Unique ids, and every id, code and room an item names exists; what breaks a rule goes to ``problems``."""
     providers = _ids(raw, "providers", "id", "provider id", problems)
@@ -85,6 +102,7 @@ def check_references(raw: Mapping[str, Any], problems: Problems) -> None:
         ("openings", "visit_types"),
         ("open_times", "visit_types"),
         ("busy", "reserved_for"),
+        ("date_overrides", "visit_types"),  # the override's own keys; its hours are checked below
     ):
         for path, item in _objects(raw, key):
             provider, location, room = item.get("provider_id"), item.get("location_id"), item.get("room")
@@ -100,3 +118,29 @@ def check_references(raw: Mapping[str, Any], problems: Problems) -> None:
             for i, code in _texts(item, codes_key):
                 if codes is not None and code not in codes:
                     problems.add(item_path(key_path(path, codes_key), i), "no visit type has this code")
+    _check_overrides(raw, codes, rooms, problems)
+    _check_limits(raw, providers, codes, problems)
+
+
+def _check_overrides(
+    raw: Mapping[str, Any], codes: set[str] | None, rooms: dict[str, set[str]], problems: Problems
+) -> None:
+    """One override per provider, location (or none) and date; its hours name its location's rooms and known codes."""
+    first: dict[tuple[str, str | None, str], str] = {}
+    for path, override in _objects(raw, "date_overrides"):
+        provider, location, date = override.get("provider_id"), override.get("location_id"), override.get("date")
+        if isinstance(provider, str) and isinstance(date, str) and (location is None or isinstance(location, str)):
+            key = (provider, location, date)
+            if key in first and "location_id" in override:
+                problems.add(path, f"duplicate override of this provider, location and date (first at {first[key]})")
+            first.setdefault(key, path)
+        hours = override.get("hours")
+        for j, block in enumerate(hours if isinstance(hours, list) else []):
+            if not isinstance(block, Mapping):
+                continue
+            block_path, room = item_path(key_path(path, "hours"), j), block.get("room")
+            if isinstance(room, str) and isinstance(location, str) and room not in rooms.get(location, {room}):
+                problems.add(key_path(block_path, "room"), "the location has no room of this name")
+            for i, code in _texts(block, "visit_types"):
+                if codes is not None and code not in codes:
+                    problems.add(item_path(key_path(block_path, "visit_types"), i), "no visit type has this code")

@@ -5,12 +5,20 @@ visit type, minus the provider's busy time and the location's closures. Starts s
 block from its start instant; a start is a candidate when the whole visit fits in free time, a room
 the visit needs is free for all of it, the patient has no appointment then, and it lies in
 ``[max(window start, now + notice), window end)``. Equipment the visit type needs must be at the
-location and free for all of the visit.
+location and free for all of the visit. Other start alignments (clock, after busy) are in
+``alignment.py``; a visit type's notice and advance limits in ``horizon.py``, its rolling dates in
+``rolling.py``.
+
+Buffers: busy items of a visit type with buffers occupy them too (the busy index widens them), and a
+visit's own buffers must be clear of the items themselves for its provider, room and equipment
+(neighbouring buffers may overlap). Booking limits drop the starts that would take their provider
+past a limit (``limits.py``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 import attrs
@@ -21,9 +29,12 @@ from attrs import frozen
 from slotfinder._calendars import zones
 from slotfinder._calendars.expand import Block, BusyIndex, local_dates
 from slotfinder._calendars.intervals import Interval, merge, subtract
-from slotfinder._domain import Clinic, Location, LocationFilter, Provider, SlotRequest, VisitType
+from slotfinder._domain import Clinic, Location, LocationFilter, Provider, SlotRequest, StartAlignment, VisitType
 from slotfinder._prepared import PreparedClinic
 from slotfinder._settings import Settings
+from slotfinder._solve.alignment import aligned_grid
+from slotfinder._solve.horizon import within_horizon
+from slotfinder._solve.limits import LimitIndex
 
 __all__ = ["CandidateTable", "Search", "find_candidates", "location_room_filter", "search_blocks"]
 
@@ -44,6 +55,7 @@ class Search:
     visit_types: tuple[VisitType | None, ...]  # None: no visit type asked
     durations: tuple[int, ...]  # per visit type
     now: int
+    alignment: StartAlignment = StartAlignment.BLOCK  # where starts lie in a block (alignment.py)
 
 
 @frozen
@@ -135,6 +147,48 @@ def _overlapping(busy: list[Interval], starts: IntArray, ends: IntArray) -> npt.
     return inside & (lo[np.minimum(idx, len(busy) - 1)] < ends)
 
 
+def _buffers_clear(
+    busy: Callable[..., list[Interval]], starts: IntArray, ends: IntArray, visit_type: VisitType | None
+) -> npt.NDArray[np.bool_]:
+    """For each visit: its resource is free of the busy items themselves (``busy(buffered=False)``) over the
+    visit widened by its type's buffers. A buffer may overlap another visit's buffer, never a visit."""
+    before, after = (visit_type.buffer_before, visit_type.buffer_after) if visit_type is not None else (0, 0)
+    if not (before or after):
+        return np.ones(starts.shape, dtype=bool)
+    return ~_overlapping(busy(buffered=False), starts - before, ends + after)
+
+
+def _clear(
+    busy: Callable[..., list[Interval]], starts: IntArray, ends: IntArray, visit_type: VisitType | None
+) -> npt.NDArray[np.bool_]:
+    """For each visit: its resource is free of busy items with their buffers (``busy()``) over the visit,
+    and of the items themselves over the visit with its own buffers."""
+    return ~_overlapping(busy(), starts, ends) & _buffers_clear(busy, starts, ends, visit_type)
+
+
+def _within_limits(
+    limits: LimitIndex,
+    provider_id: str,
+    code: str | None,
+    duration: int,
+    zone: str,
+    group: Sequence[Block],
+    owner: npt.NDArray[np.intp],
+    starts: IntArray,
+    keep: npt.NDArray[np.bool_],
+) -> npt.NDArray[np.bool_]:
+    """``keep`` less the starts that would take the provider past a booking limit (``limits.py``), each
+    start judged in its own block (its session), before overlapping blocks keep one per start."""
+    applying = limits.applying(provider_id, code)
+    if not applying:
+        return keep
+    rows = np.flatnonzero(keep)
+    day, _ = _local(zone, group, owner[rows], starts[rows])
+    kept = keep.copy()
+    kept[rows] = limits.allows(applying, provider_id, duration, zone, day, group, owner[rows])
+    return kept
+
+
 def _local(
     zone: str, blocks: Sequence[Block], owner: npt.NDArray[np.intp], starts: IntArray
 ) -> tuple[IntArray, IntArray]:
@@ -176,19 +230,6 @@ class _Columns:
         return CandidateTable(search=search, rooms=rooms, **columns)
 
 
-def _grid(blocks: Sequence[Block], lo: int, hi: int) -> tuple[IntArray, npt.NDArray[np.intp]]:
-    """Every grid start of every block lying in ``[lo, hi]``, and the block each belongs to."""
-    b_start = np.fromiter((b.start for b in blocks), dtype=np.int64, count=len(blocks))
-    b_end = np.fromiter((b.end for b in blocks), dtype=np.int64, count=len(blocks))
-    step = np.fromiter((b.step for b in blocks), dtype=np.int64, count=len(blocks))
-    first = b_start + (-((b_start - np.maximum(b_start, lo)) // step)) * step  # first grid start >= lo
-    last = np.minimum(b_end - 1, hi)
-    count = np.maximum((last - first) // step + 1, 0)
-    owner = np.repeat(np.arange(len(blocks)), count)
-    within = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
-    return first[owner] + within * step[owner], owner
-
-
 def search_blocks(prepared: PreparedClinic, search: Search, settings: Settings) -> list[Block]:
     """The blocks of the providers and locations in play, on the dates the window can touch."""
     first, last = local_dates(search.window_start, search.window_end)
@@ -215,7 +256,9 @@ def find_candidates(
             if block.allows(code):
                 groups.setdefault((block.provider_id, block.location_id), []).append(block)
         for (provider_id, _location_id), group in groups.items():
-            found = _group_candidates(clinic, search, index, vt_pos, group, patient_busy, room_names, shortest)
+            found = _group_candidates(
+                clinic, search, index, prepared.limits, vt_pos, group, patient_busy, room_names, shortest
+            )
             if found is not None:
                 found["provider"] = np.full(found["start"].shape, provider_pos[provider_id])
                 columns.add(**found)
@@ -226,6 +269,7 @@ def _group_candidates(
     clinic: Clinic,
     search: Search,
     index: BusyIndex,
+    limits: LimitIndex,
     vt_pos: int,
     group: list[Block],
     patient_busy: list[Interval],
@@ -245,17 +289,26 @@ def _group_candidates(
     free = subtract(merge((b.start, b.end) for b in group), busy)
     if not free:
         return None
-    starts, owner = _grid(group, search.window_start, search.window_end - 1)
+    starts, owner = aligned_grid(
+        group, search.window_start, search.window_end - 1, search.alignment, location.time_zone, busy
+    )
     ends = starts + duration
     free_lo = np.fromiter((a for a, _ in free), dtype=np.int64, count=len(free))
     free_hi = np.fromiter((b for _, b in free), dtype=np.int64, count=len(free))
     stretch = np.maximum(np.searchsorted(free_lo, starts, side="right") - 1, 0)
     keep = (free_lo[stretch] <= starts) & (free_hi[stretch] >= ends)
     keep &= ~_overlapping(patient_busy, starts, ends)
+    keep &= within_horizon(
+        visit_type, search.now, location.time_zone, starts, lambda: _local(location.time_zone, group, owner, starts)[0]
+    )
+    # the free stretch holds the visit clear of busy items with their buffers; its own buffers, of the items
+    keep &= _buffers_clear(
+        partial(index.provider_busy, provider_id, location_id, code, search.now), starts, ends, visit_type
+    )
     for unit in visit_type.equipment if visit_type is not None else ():
         if unit not in location.equipment:  # the location has no such unit: nothing fits here
             return None
-        keep &= ~_overlapping(index.equipment_busy(location_id, unit, code, search.now), starts, ends)
+        keep &= _clear(partial(index.equipment_busy, location_id, unit, code, search.now), starts, ends, visit_type)
 
     room = np.full(starts.shape, -1, dtype=np.int64)
     if visit_type is not None and visit_type.needs_room:
@@ -265,13 +318,14 @@ def _group_candidates(
             allowed_here = np.array([name in rooms for rooms in eligible], dtype=bool)[owner]
             if not allowed_here.any():
                 continue
-            room_busy = index.room_busy(location_id, name, code, search.now)
-            fits = unassigned & allowed_here & ~_overlapping(room_busy, starts, ends)
+            room_busy = partial(index.room_busy, location_id, name, code, search.now)
+            fits = unassigned & allowed_here & _clear(room_busy, starts, ends, visit_type)
             room[fits] = room_names.setdefault(name, len(room_names))
             unassigned &= ~fits
         keep &= room >= 0
     elif allowed_rooms is not None:
         keep &= np.array([(b.room or "").strip().casefold() in allowed_rooms for b in group], dtype=bool)[owner]
+    keep = _within_limits(limits, provider_id, code, duration, location.time_zone, group, owner, starts, keep)
 
     rows = np.flatnonzero(keep)
     if rows.size == 0:

@@ -17,9 +17,10 @@ import numpy as np
 import numpy.typing as npt
 from ortools.sat.python import cp_model
 
+from slotfinder._composite import SequenceModel, SequencePick, StepModel
 from slotfinder._solve.problem import Selection, SelectionProblem, greedy
 
-__all__ = ["solve"]
+__all__ = ["solve", "solve_sequence"]
 
 
 def _diversity_terms(problem: SelectionProblem) -> int:
@@ -104,3 +105,113 @@ def solve(problem: SelectionProblem, time_limit: float, seed: int) -> Selection:
             method="cp-sat",
         )
     return Selection(rows=problem.rows[greedy(problem)], status="GREEDY", complete=False, method="greedy")
+
+
+# Composite visits: the best offers of a sequence of steps (see ``slotfinder._offers``).
+
+
+def _step_rows(
+    m: cp_model.CpModel, s: int, step: StepModel, x: list[cp_model.IntVar]
+) -> tuple[list[list[cp_model.IntVar]], list[int]]:
+    """Per role, one Boolean per row: a chosen slot gets exactly ``count`` rows of the role, others
+    none; one person fills at most one role of the step. Also each row's points (the objective)."""
+    per_person: dict[tuple[int, int], list[cp_model.IntVar]] = {}
+    step_rows: list[list[cp_model.IntVar]] = []
+    points: list[int] = []
+    for j, count in enumerate(step.role_counts):
+        y = [m.new_bool_var(f"row[{s},{j},{r}]") for r in range(step.role_slot[j].shape[0])]
+        filling: dict[int, list[cp_model.IntVar]] = {}
+        for var, slot, person in zip(y, step.role_slot[j].tolist(), step.role_provider[j].tolist(), strict=True):
+            filling.setdefault(slot, []).append(var)
+            per_person.setdefault((slot, person), []).append(var)
+        for i, var in enumerate(x):
+            m.add(sum(filling.get(i, [])) == count * var)
+        points += step.role_points[j].tolist()
+        step_rows.append(y)
+    for members in per_person.values():
+        if len(members) > 1:
+            m.add_at_most_one(members)
+    return step_rows, points
+
+
+def _exclude(
+    m: cp_model.CpModel, model: SequenceModel, x: list[cp_model.IntVar], y: list[list[cp_model.IntVar]]
+) -> None:
+    """No offer with an excluded key (first start, first role's people); no first step on a full date."""
+    first = model.steps[0]
+    starts = first.slot_start[first.role_slot[0]].tolist()
+    people_of = first.role_provider[0].tolist()
+    for start, people in model.excluded:
+        members = [var for var, t, p in zip(y[0], starts, people_of, strict=True) if t == start and p in people]
+        if len(members) >= len(people):
+            m.add(sum(members) <= len(people) - 1)
+    full = set(model.full_days)
+    for var, day in zip(x, first.slot_day.tolist(), strict=True):
+        if day in full:
+            m.add(var == 0)
+
+
+def _sequence_model(
+    model: SequenceModel,
+) -> tuple[cp_model.CpModel, list[list[cp_model.IntVar]], list[list[list[cp_model.IntVar]]]]:
+    """One offer: a slot per step, the rows filling each role there, precedence, sameness, exclusions."""
+    m = cp_model.CpModel()
+    slots: list[list[cp_model.IntVar]] = []
+    rows: list[list[list[cp_model.IntVar]]] = []
+    variables: list[cp_model.IntVar] = []
+    points: list[int] = []
+    for s, step in enumerate(model.steps):
+        x = [m.new_bool_var(f"slot[{s},{i}]") for i in range(step.slot_start.shape[0])]
+        m.add_exactly_one(x)
+        step_rows, step_points = _step_rows(m, s, step, x)
+        variables += [var for y in step_rows for var in y]
+        points += step_points
+        if s > 0:  # precedence with gap bounds and location: a compatible previous slot is chosen
+            for i, var in enumerate(x):
+                m.add(var <= sum(slots[s - 1][k] for k in step.previous[i].tolist()))
+        if s > 0 and step.same_provider_as_previous:  # one participant each: the same person
+            mine = _by_person(step, step_rows)
+            theirs = _by_person(model.steps[s - 1], rows[s - 1])
+            for person in sorted(set(mine) | set(theirs)):
+                m.add(sum(mine.get(person, [])) == sum(theirs.get(person, [])))
+        slots.append(x)
+        rows.append(step_rows)
+    _exclude(m, model, slots[0], rows[0])
+    # score first; among equal scores the earliest first start (so ties are one fixed choice)
+    order = np.argsort(model.steps[0].slot_start, kind="stable").tolist()
+    span = len(slots[0]) + 1
+    variables += [slots[0][i] for i in order]
+    weights = [span * p for p in points] + [span - 1 - rank for rank in range(len(order))]
+    m.maximize(cp_model.LinearExpr.weighted_sum(variables, weights))
+    return m, slots, rows
+
+
+def _by_person(step: StepModel, step_rows: list[list[cp_model.IntVar]]) -> dict[int, list[cp_model.IntVar]]:
+    found: dict[int, list[cp_model.IntVar]] = {}
+    for j, y in enumerate(step_rows):
+        for var, person in zip(y, step.role_provider[j].tolist(), strict=True):
+            found.setdefault(person, []).append(var)
+    return found
+
+
+def solve_sequence(model: SequenceModel, time_limit: float, seed: int) -> tuple[SequencePick | None, bool]:
+    """The best single offer of ``model`` (None if there is none or none was found in time), and whether
+    that answer is proven (OPTIMAL, or INFEASIBLE). One worker and a fixed seed: deterministic."""
+    if any(step.slot_start.shape[0] == 0 for step in model.steps):
+        return None, True
+    m, slots, rows = _sequence_model(model)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.random_seed = seed
+    solver.parameters.max_time_in_seconds = time_limit
+    solver.parameters.cp_model_probing_level = 0  # small models (``_offers`` restricts them): probing only adds time
+    status = solver.solve(m)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None, status == cp_model.INFEASIBLE
+    picked_slots = tuple(next(i for i, var in enumerate(x) if solver.boolean_value(var)) for x in slots)
+    picked_rows = tuple(
+        tuple(tuple(r for r, var in enumerate(y) if solver.boolean_value(var)) for y in step_rows) for step_rows in rows
+    )
+    return SequencePick(slots=picked_slots, rows=picked_rows, optimal=status == cp_model.OPTIMAL), (
+        status == cp_model.OPTIMAL
+    )

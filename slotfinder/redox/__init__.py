@@ -5,7 +5,7 @@ scheduling events in (``parse_event``), booked visits in for reconciliation (``r
 differences found out (``format_differences``).
 """
 
-from slotfinder.redox._api import RedoxSlotResult, answer_redox, find_slots_redox
+from slotfinder.redox._api import RedoxSlotResult, answer_redox, find_slots_redox, with_visit_type
 from slotfinder.redox._booked import BookedVisit, booked_window, format_differences, read_booked
 from slotfinder.redox._echo import MessageEcho, System
 from slotfinder.redox._events import EVENT_TYPES, parse_event
@@ -28,4 +28,5 @@ __all__ = [
     "parse_event",
     "parse_request",
     "read_booked",
+    "with_visit_type",
 ]

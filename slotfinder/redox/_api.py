@@ -25,7 +25,7 @@ from slotfinder.redox._echo import MessageEcho
 from slotfinder.redox._format import format_response
 from slotfinder.redox._parse import parse_request
 
-__all__ = ["RedoxSlotResult", "answer_redox", "find_slots_redox"]
+__all__ = ["RedoxSlotResult", "answer_redox", "find_slots_redox", "with_visit_type"]
 
 # The engine names request fields by the domain's names; a Redox caller reads the message's own.
 _PATHS = {"end": "$.EndDateTime", "start": "$.StartDateTime"}
@@ -94,3 +94,14 @@ def answer_redox(
 ) -> dict[str, Any]:
     """The AvailableSlotsResponse dict for an AvailableSlots message."""
     return find_slots_redox(message, clinic, settings, now).to_redox()
+
+
+def with_visit_type(message: Mapping[str, Any], code: str, codeset: str | None = None) -> dict[str, Any]:
+    """A copy of an AvailableSlots message asking for visit type ``code`` instead (the CLI's ``--visit-type``)."""
+    changed = dict(message)
+    visit = changed.get("Visit")
+    changed["Visit"] = {
+        **(visit if isinstance(visit, Mapping) else {}),
+        "VisitType": [{"Code": code, "Codeset": codeset}],
+    }
+    return changed

@@ -1,12 +1,14 @@
 """Calendars kept current: scheduling events applied by visit number, in an SQLite calendar store."""
 
 from slotfinder.store._reconcile import Difference, reconcile_booked, reconcile_fhir, reconcile_visits
-from slotfinder.store._sqlite import CalendarStore, Ingested, StoreState, materialise
+from slotfinder.store._sqlite import CalendarStore, Ingested, LogEntry, Purged, StoreState, materialise
 
 __all__ = [
     "CalendarStore",
     "Difference",
     "Ingested",
+    "LogEntry",
+    "Purged",
     "StoreState",
     "materialise",
     "reconcile_booked",

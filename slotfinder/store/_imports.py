@@ -1,7 +1,9 @@
 """Calendars imported into a store (FHIR bundles, iCalendar files): merged into its clinic.
 
-The store logs what it was given and replays it through the same function, so an import is
-rebuilt from the log like any message. Importing the same items twice adds nothing.
+The store logs the busy and open time an import was read as (not the file: a FHIR comment or an
+iCalendar SUMMARY, DESCRIPTION or ATTENDEE may name a patient) and replays them through
+:func:`add_items`, so an import is rebuilt from the log like any message. Importing the same items
+twice adds nothing.
 """
 
 from __future__ import annotations
@@ -13,13 +15,13 @@ import attrs
 
 from slotfinder._domain import Busy, Clinic, OpenTime
 
-__all__ = ["ical_envelope", "merge_import"]
+__all__ = ["add_items", "ical_envelope", "read_import"]
 
 
 def ical_envelope(
     text: str, name: str, location_id: str, provider_id: str | None, room: str | None, first: dt.date, last: dt.date
 ) -> str:
-    """The log body of an iCalendar import: the file's text verbatim, with what it belongs to."""
+    """What ``CalendarStore.import_calendar`` reads of an iCalendar file: its text, with what it belongs to."""
     envelope = {
         "calendar": name,
         "location_id": location_id,
@@ -32,7 +34,8 @@ def ical_envelope(
     return json.dumps(envelope, sort_keys=True)
 
 
-def _added(clinic: Clinic, busy: tuple[Busy, ...], open_times: tuple[OpenTime, ...]) -> Clinic:
+def add_items(clinic: Clinic, busy: tuple[Busy, ...], open_times: tuple[OpenTime, ...]) -> Clinic:
+    """``clinic`` with the busy and open time it does not have yet added."""
     known_busy, known_open = set(clinic.busy), set(clinic.open_times)
     return attrs.evolve(
         clinic,
@@ -41,17 +44,17 @@ def _added(clinic: Clinic, busy: tuple[Busy, ...], open_times: tuple[OpenTime, .
     )
 
 
-def merge_import(kind: str, body: str, clinic: Clinic) -> tuple[Clinic, tuple[str, ...]]:
-    """``clinic`` with an import's busy and open time added, and what the reader skipped."""
+def read_import(kind: str, body: str, clinic: Clinic) -> tuple[tuple[Busy, ...], tuple[OpenTime, ...], tuple[str, ...]]:
+    """The busy and open time an import (``kind`` "fhir" or "ical") adds to ``clinic``, and what was skipped."""
     if kind == "fhir":
         from slotfinder.fhir import read_fhir_bundle
 
         found = read_fhir_bundle(json.loads(body), clinic)
-        return _added(clinic, found.busy, found.open_times), found.skipped
+        return found.busy, found.open_times, found.skipped
     from slotfinder.ical._read import CalendarSource, read_ical
 
     envelope = json.loads(body)
     source = CalendarSource(envelope["location_id"], envelope["provider_id"], envelope["room"], envelope["calendar"])
     first, last = dt.date.fromisoformat(envelope["first"]), dt.date.fromisoformat(envelope["last"])
     items = read_ical(envelope["text"], source, clinic, first, last, default_slot_length=15)
-    return _added(clinic, items.busy, items.open_times), items.skipped
+    return items.busy, items.open_times, items.skipped

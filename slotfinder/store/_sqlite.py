@@ -1,11 +1,22 @@
 """The calendar store: a clinic loaded once, scheduling events applied in transactions, in SQLite.
 
-* Every message received is kept verbatim in an append-only ``log`` (triggers refuse UPDATE and
-  DELETE), with its outcome; the state tables can be rebuilt from it (``replay``/``rebuild``).
+* Every message received is logged in an append-only ``log`` with its outcome, as a minimal record:
+  what the event fold needs to recompute the state (``_records.py`` says exactly what), and the
+  SHA-256 digest of the text received. The text itself is never written: no name, birth date, SSN,
+  address, phone number or free text reaches the file. A rejected message is logged as its digest
+  and its problems (JSON paths and rules). The state tables can be rebuilt from the log
+  (``replay``/``rebuild``).
 * One message, one ``BEGIN IMMEDIATE`` transaction: when ``ingest`` returns, the message and its
   effect are committed (acknowledged) together, or neither is.
 * WAL journal, ``synchronous=FULL`` and a busy timeout: several processes may write at once (they
   queue), readers never block writers, and a killed writer loses no committed message.
+  ``secure_delete`` overwrites deleted content with zeros and temporary tables stay in memory.
+* Retention: ``purge`` folds the log entries received before a cutoff into one checkpoint (the state
+  they stood for, without the appointments, pushed slots and calendar items that ended before the
+  cutoff), deletes them, rebuilds the state tables from checkpoint and log, and compacts the file.
+  The log refuses UPDATE always, and DELETE of any entry a checkpoint does not stand for.
+* Schema version in ``PRAGMA user_version``: a store of version 0 (verbatim bodies) is migrated when
+  opened (``_migrate.py``), then ``VACUUM``-ed and its WAL truncated so the old bytes are gone.
 * ``snapshot`` reads the whole state inside one read transaction: a consistent clinic for the engine.
 """
 
@@ -13,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import os
 import sqlite3
 from collections.abc import Iterator, Mapping
@@ -25,39 +37,90 @@ from attrs import frozen
 from slotfinder._calendars.clinic_file import clinic_to_dict, load_clinic
 from slotfinder._domain import Clinic
 from slotfinder._errors import InvalidClinic, InvalidMessage, Problem
-from slotfinder._events import SlotsPushed
+from slotfinder._events import SlotsPushed, VisitEvent
 from slotfinder.redox._events import parse_event
-from slotfinder.store._imports import merge_import
-from slotfinder.store._records import dump_appointment, dump_pushed, load_appointment, load_pushed
+from slotfinder.store._imports import add_items, read_import
+from slotfinder.store._migrate import VerbatimEntry, migrate_entries
+from slotfinder.store._records import (
+    Checkpoint,
+    digest,
+    dump_appointment,
+    dump_checkpoint,
+    dump_clinic,
+    dump_items,
+    dump_problems,
+    dump_pushed,
+    dump_pushed_record,
+    dump_reasons,
+    dump_visit_record,
+    load_appointment,
+    load_checkpoint,
+    load_clinic_record,
+    load_items,
+    load_pushed,
+    load_record,
+    minimal_event,
+    read_reasons,
+)
 from slotfinder.store._state import (
+    CANCELLED,
+    RESCHEDULED,
     Appointment,
     PushedEntry,
     ReasonMap,
-    apply_push,
     apply_visit,
     appointment_busy,
     from_busy,
     pushed_items,
+    replace_pushed,
+    resolve_push,
 )
 
-__all__ = ["CalendarStore", "Ingested", "StoreState", "materialise"]
+__all__ = ["RECENT", "SCHEMA_VERSION", "CalendarStore", "Ingested", "LogEntry", "Purged", "StoreState", "materialise"]
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS log(
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    received_at TEXT NOT NULL,
-    kind TEXT NOT NULL,          -- redox | clinic | fhir | ical | reasons
-    body TEXT NOT NULL,          -- verbatim
-    outcome TEXT NOT NULL        -- applied | rejected
-);
-CREATE TRIGGER IF NOT EXISTS log_no_update BEFORE UPDATE ON log BEGIN SELECT RAISE(ABORT, 'log is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS log_no_delete BEFORE DELETE ON log BEGIN SELECT RAISE(ABORT, 'log is append-only'); END;
-CREATE TABLE IF NOT EXISTS clinic(id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS reasons(id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS appointments(visit_number TEXT PRIMARY KEY, record TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS pushed(id INTEGER PRIMARY KEY, record TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS anomalies(seq INTEGER NOT NULL, rule TEXT NOT NULL);
-"""
+SCHEMA_VERSION = 1
+"""``PRAGMA user_version`` of the store this code writes; 0 is the verbatim log it migrates."""
+
+APPLIED, REJECTED = "applied", "rejected"
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_LAST_SEQ = 2**63 - 1  # the largest SQLite integer
+RECENT = dt.timedelta(days=8)
+"""What ended this recently is never purged, whatever the cutoff: a booking limit counts the visits of the
+current (local, ISO) week, and a visit type's buffer extends a booking by up to a day."""
+
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS log(
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        received_at TEXT NOT NULL,
+        kind TEXT NOT NULL,          -- redox | clinic | fhir | ical | reasons
+        digest TEXT NOT NULL,        -- SHA-256 (hex) of the text received
+        record TEXT NOT NULL,        -- minimal record (applied) or problems (rejected), canonical JSON
+        outcome TEXT NOT NULL        -- applied | rejected
+    )""",
+    """CREATE TABLE IF NOT EXISTS checkpoint(
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        through INTEGER NOT NULL,    -- the last log seq it stands for
+        created_at TEXT NOT NULL,
+        cutoff TEXT NOT NULL,        -- what ended or was received before this instant is gone
+        record TEXT NOT NULL         -- the state at `through`, pruned at the cutoff
+    )""",
+    """CREATE TRIGGER IF NOT EXISTS log_no_update BEFORE UPDATE ON log
+       BEGIN SELECT RAISE(ABORT, 'log is append-only'); END""",
+    """CREATE TRIGGER IF NOT EXISTS log_delete_checkpointed_only BEFORE DELETE ON log
+       WHEN OLD.seq > coalesce((SELECT through FROM checkpoint WHERE id = 1), 0)
+       BEGIN SELECT RAISE(ABORT, 'log is append-only: only entries a checkpoint stands for may be purged'); END""",
+    """CREATE TRIGGER IF NOT EXISTS checkpoint_no_delete BEFORE DELETE ON checkpoint
+       BEGIN SELECT RAISE(ABORT, 'the checkpoint stands for purged log entries: it is never deleted'); END""",
+    """CREATE TRIGGER IF NOT EXISTS checkpoint_forward BEFORE UPDATE ON checkpoint WHEN NEW.through < OLD.through
+       BEGIN SELECT RAISE(ABORT, 'a checkpoint only moves forward'); END""",
+    "CREATE TABLE IF NOT EXISTS clinic(id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS reasons(id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS appointments(visit_number TEXT PRIMARY KEY, record TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS pushed(id INTEGER PRIMARY KEY, record TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS anomalies(seq INTEGER NOT NULL, rule TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS settings(key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+)
+_RETENTION, _COMPACT = "retention_days", "compact"
 
 
 @frozen
@@ -67,6 +130,33 @@ class Ingested:
     seq: int
     applied: bool
     anomalies: tuple[str, ...]
+
+
+@frozen
+class LogEntry:
+    """One log entry: when, what kind, the digest of the text received, the record kept, the outcome."""
+
+    seq: int
+    received_at: str
+    kind: str  # redox | clinic | fhir | ical | reasons
+    digest: str  # SHA-256, hex
+    record: str  # canonical JSON: what replay needs (applied), or {"problems": [...]} (rejected)
+    outcome: str  # applied | rejected
+
+
+@frozen
+class Purged:
+    """What a purge did: the cutoff of log entries (received before it) and of appointments and calendar
+    items (ended before ``ended_before``: the cutoff, or :data:`RECENT` before now if earlier), the last
+    log entry the checkpoint now stands for, how many log entries and appointment records (dropped, or cut
+    down to number and status) it forgot, and whether the file was compacted (else retried at next open)."""
+
+    cutoff: str
+    ended_before: str
+    through: int
+    log_entries: int
+    appointments: int
+    compacted: bool
 
 
 @frozen
@@ -85,22 +175,110 @@ def _now_text() -> str:
 class _Memory:
     """State being built in Python (for a replay), with the same operations as the tables."""
 
-    def __init__(self) -> None:
-        self.clinic: Clinic | None = None
-        self.appointments: dict[str, Appointment] = {}
-        self.pushed: list[PushedEntry] = []
+    def __init__(self, checkpoint: Checkpoint | None = None) -> None:
+        self.clinic: Clinic | None = checkpoint.clinic if checkpoint else None
+        self.appointments: dict[str, Appointment] = dict(checkpoint.appointments) if checkpoint else {}
+        self.pushed: list[PushedEntry] = list(checkpoint.pushed) if checkpoint else []
+
+    def apply(self, kind: str, record: str) -> None:
+        """Apply one applied log record."""
+        if kind == "reasons":  # pushed slots are logged as resolved: the mapping is not needed again
+            return
+        if kind == "clinic":
+            self.clinic = load_clinic_record(record)
+            return
+        assert self.clinic is not None  # a message applies only once a clinic is loaded
+        if kind in ("fhir", "ical"):
+            self.clinic = add_items(self.clinic, *load_items(record))
+            return
+        event = load_record(record)
+        if not isinstance(event, VisitEvent):
+            self.pushed = replace_pushed(self.pushed, event)
+            return
+        numbers = {event.visit_number, event.old_visit_number or event.visit_number}
+        known = {n: self.appointments.get(n) or _base(self.clinic, n) for n in numbers}
+        changes, _ = apply_visit(known, event, self.clinic)
+        self.appointments.update(changes)
+
+    def state(self) -> StoreState:
+        return StoreState(self.clinic, self.appointments, tuple(self.pushed))
 
 
 class CalendarStore:
-    """An SQLite calendar store at ``path`` (created when missing)."""
+    """An SQLite calendar store at ``path`` (created when missing; migrated when of an older schema)."""
 
     def __init__(self, path: str | os.PathLike[str], timeout: float = 30.0) -> None:
         self.path = os.fspath(path)
         self._db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
-        self._db.executescript(_SCHEMA)
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+            self._db.execute("PRAGMA secure_delete=ON")  # deleted content is overwritten, not left in free pages
+            self._db.execute("PRAGMA temp_store=MEMORY")  # no temporary file holds store content
+            self._open()
+        except BaseException:
+            self._db.close()
+            raise
+
+    def _open(self) -> None:
+        if int(self._db.execute("PRAGMA user_version").fetchone()[0]) == SCHEMA_VERSION:
+            self._compact_if_asked()
+            return
+        with self._write() as db:  # create or migrate, once: the version is read again under the lock
+            version = int(db.execute("PRAGMA user_version").fetchone()[0])
+            if version > SCHEMA_VERSION:
+                rule = f"the store has schema version {version}; this slotfinder reads up to {SCHEMA_VERSION}"
+                raise InvalidClinic([Problem("$", rule)])
+            verbatim = version == 0 and "body" in _columns(db, "log")
+            if verbatim:
+                db.execute("DROP TRIGGER IF EXISTS log_no_update")
+                db.execute("DROP TRIGGER IF EXISTS log_no_delete")
+                db.execute("ALTER TABLE log RENAME TO log_verbatim")
+            for statement in _SCHEMA:
+                db.execute(statement)
+            if verbatim:
+                self._migrate(db)
+            if version != SCHEMA_VERSION:
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        self._compact_if_asked()
+
+    def _compact_if_asked(self) -> None:
+        if self._setting(_COMPACT) is not None:
+            self._compact()
+
+    def _migrate(self, db: sqlite3.Connection) -> None:
+        """Replace the verbatim log by minimal records, rebuild the state from them, and ask for compaction."""
+        problems: dict[int, list[str]] = {}
+        for seq, rule in db.execute("SELECT seq, rule FROM anomalies ORDER BY seq, rowid"):
+            if rule.startswith("rejected: "):
+                problems.setdefault(seq, []).append(rule.removeprefix("rejected: "))
+        rows = db.execute("SELECT seq, received_at, kind, body, outcome FROM log_verbatim ORDER BY seq").fetchall()
+        old = [VerbatimEntry(s, r, k, b, o, tuple(problems.get(s, ()))) for s, r, k, b, o in rows]
+        db.executemany(
+            "INSERT INTO log(seq, received_at, kind, digest, record, outcome) VALUES (?, ?, ?, ?, ?, ?)",
+            [attrs.astuple(e) for e in migrate_entries(old)],
+        )
+        db.execute("DROP TABLE log_verbatim")
+        if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'").fetchone():
+            db.execute("DELETE FROM sqlite_sequence WHERE name = 'log_verbatim'")
+        self._write_state(db, self._replay(db))
+        db.execute("INSERT OR REPLACE INTO settings(key, value) VALUES (?, 'pending')", (_COMPACT,))
+
+    def _compact(self) -> bool:
+        """``VACUUM`` and truncate the WAL, so no deleted byte stays in the files; False when the store was busy
+        (the request stays recorded and is retried when the store is next opened)."""
+        try:
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._db.execute("VACUUM")
+            if self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]:
+                return False  # a reader holds old frames of the WAL: they stay until it is truncated
+            with self._write() as db:
+                db.execute("DELETE FROM settings WHERE key = ?", (_COMPACT,))
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.OperationalError:  # locked by another process beyond the busy timeout
+            return False
+        return True
 
     def close(self) -> None:
         self._db.close()
@@ -121,32 +299,39 @@ class CalendarStore:
             raise
         self._db.execute("COMMIT")
 
+    def _setting(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
     # ---- writing ------------------------------------------------------------------------------
 
     def load_clinic(self, source: Mapping[str, Any] | Clinic) -> Ingested:
-        """Set the clinic the events apply to (logged like a message)."""
+        """Set the clinic the events apply to (logged as the clinic read, with the digest of its JSON)."""
         body = json.dumps(clinic_to_dict(source) if isinstance(source, Clinic) else source, sort_keys=True)
         clinic = load_clinic(json.loads(body))  # raises InvalidClinic before anything is written
+        record = dump_clinic(clinic)
         with self._write() as db:
-            seq = self._log(db, "clinic", body, "applied")
-            db.execute("INSERT OR REPLACE INTO clinic(id, body) VALUES (1, ?)", (json.dumps(clinic_to_dict(clinic)),))
+            seq = self._log(db, "clinic", digest(body), record, APPLIED)
+            db.execute("INSERT OR REPLACE INTO clinic(id, body) VALUES (1, ?)", (record,))
         return Ingested(seq, True, ())
 
     def set_reasons(self, reasons: Mapping[str, Any]) -> Ingested:
         """Which pushed-slot Reasons are bookable: {"Office Visit": ["210"], "Any": [], "Blocked": null}.
 
-        Logged like a message, so a replay applies each PushSlots with the mapping in force then.
+        Logged like a message. A PushSlots is logged with what the mapping in force then decided for
+        each slot, so a later mapping never changes slots already pushed, now or on replay.
         """
-        body = json.dumps(dict(reasons), sort_keys=True)
-        _reason_map(body)  # refuse a malformed mapping before anything is written
+        read_reasons(reasons)  # refuse a malformed mapping before anything is written
+        body = dump_reasons(reasons)
         with self._write() as db:
-            seq = self._log(db, "reasons", body, "applied")
+            seq = self._log(db, "reasons", digest(body), body, APPLIED)
             db.execute("INSERT OR REPLACE INTO reasons(id, body) VALUES (1, ?)", (body,))
         return Ingested(seq, True, ())
 
     def import_calendar(self, kind: str, body: str) -> Ingested:
         """Merge a FHIR bundle (``kind`` "fhir", its JSON text) or an iCalendar file ("ical", the
-        envelope of ``imports.ical_envelope``) into the store's clinic; logged verbatim.
+        envelope of ``imports.ical_envelope``) into the store's clinic; logged as the busy and open
+        time read from it (never the file's text) with the digest of ``body``.
 
         Raises InvalidClinic (nothing written) when the calendar cannot be read.
         """
@@ -154,54 +339,67 @@ class CalendarStore:
             clinic = self._clinic(db)
             if clinic is None:
                 raise InvalidClinic([Problem("$", "no clinic loaded: import a clinic file first")])
-            merged, skipped = merge_import(kind, body, clinic)
-            seq = self._log(db, kind, body, "applied")
-            db.execute("INSERT OR REPLACE INTO clinic(id, body) VALUES (1, ?)", (json.dumps(clinic_to_dict(merged)),))
-            db.executemany("INSERT INTO anomalies(seq, rule) VALUES (?, ?)", [(seq, f"skipped: {s}") for s in skipped])
-        return Ingested(seq, True, tuple(f"skipped: {s}" for s in skipped))
+            busy, open_times, skipped = read_import(kind, body, clinic)
+            seq = self._log(db, kind, digest(body), dump_items(busy, open_times), APPLIED)
+            merged = add_items(clinic, busy, open_times)
+            db.execute("INSERT OR REPLACE INTO clinic(id, body) VALUES (1, ?)", (dump_clinic(merged),))
+            notes = tuple(f"skipped: {s}" for s in skipped)
+            db.executemany("INSERT INTO anomalies(seq, rule) VALUES (?, ?)", [(seq, n) for n in notes])
+        return Ingested(seq, True, notes)
 
     def ingest(self, text: str) -> Ingested:
-        """Log one Redox scheduling message verbatim and apply it, in one transaction."""
+        """Apply one Redox scheduling message and log its minimal record and digest, in one transaction."""
+        received = digest(text)
         with self._write() as db:
             try:
                 event = parse_event(json.loads(text))
             except json.JSONDecodeError as error:
-                return self._reject(
-                    db, text, [Problem("$", f"not valid JSON (line {error.lineno}, column {error.colno})")]
-                )
+                problem = Problem("$", f"not valid JSON (line {error.lineno}, column {error.colno})")
+                return self._reject(db, received, [problem])
             except InvalidMessage as error:
-                return self._reject(db, text, list(error.problems))
+                return self._reject(db, received, list(error.problems))
             clinic = self._clinic(db)
             if clinic is None:
-                return self._reject(db, text, [Problem("$", "no clinic loaded: run slotfinder import first")])
-            seq = self._log(db, "redox", text, "applied")
-            anomalies = self._apply(db, clinic, event)
+                return self._reject(db, received, [Problem("$", "no clinic loaded: run slotfinder import first")])
+            if isinstance(event, SlotsPushed):
+                entries, anomalies = resolve_push(event, clinic, self._reasons(db))
+                seq = self._log(db, "redox", received, dump_pushed_record(entries), APPLIED)
+                self._push(db, entries)
+            else:
+                event = minimal_event(event, clinic)  # what is applied is exactly what is logged
+                seq = self._log(db, "redox", received, dump_visit_record(event), APPLIED)
+                anomalies = self._apply_visit(db, clinic, event)
             db.executemany("INSERT INTO anomalies(seq, rule) VALUES (?, ?)", [(seq, a) for a in anomalies])
         return Ingested(seq, True, tuple(anomalies))
 
-    def _reject(self, db: sqlite3.Connection, text: str, problems: list[Problem]) -> Ingested:
-        seq = self._log(db, "redox", text, "rejected")
+    def _reject(self, db: sqlite3.Connection, received: str, problems: list[Problem]) -> Ingested:
+        seq = self._log(db, "redox", received, dump_problems(problems), REJECTED)
         rules = [f"rejected: {p}" for p in problems]
         db.executemany("INSERT INTO anomalies(seq, rule) VALUES (?, ?)", [(seq, r) for r in rules])
         return Ingested(seq, False, tuple(rules))
 
     @staticmethod
-    def _log(db: sqlite3.Connection, kind: str, body: str, outcome: str) -> int:
+    def _log(db: sqlite3.Connection, kind: str, received: str, record: str, outcome: str) -> int:
         cursor = db.execute(
-            "INSERT INTO log(received_at, kind, body, outcome) VALUES (?, ?, ?, ?)", (_now_text(), kind, body, outcome)
+            "INSERT INTO log(received_at, kind, digest, record, outcome) VALUES (?, ?, ?, ?, ?)",
+            (_now_text(), kind, received, record, outcome),
         )
         assert cursor.lastrowid is not None
         return cursor.lastrowid
 
-    def _apply(self, db: sqlite3.Connection, clinic: Clinic, event: Any) -> list[str]:
-        if isinstance(event, SlotsPushed):
-            entries = [load_pushed(r) for (r,) in db.execute("SELECT record FROM pushed ORDER BY id")]
-            row = db.execute("SELECT body FROM reasons WHERE id = 1").fetchone()
-            reasons = _reason_map(row[0]) if row else ReasonMap()
-            kept, anomalies = apply_push(entries, event, clinic, reasons)
-            db.execute("DELETE FROM pushed")
-            db.executemany("INSERT INTO pushed(record) VALUES (?)", [(dump_pushed(e),) for e in kept])
-            return anomalies
+    @staticmethod
+    def _reasons(db: sqlite3.Connection) -> ReasonMap:
+        row = db.execute("SELECT body FROM reasons WHERE id = 1").fetchone()
+        return read_reasons(json.loads(row[0])) if row else ReasonMap()
+
+    @staticmethod
+    def _push(db: sqlite3.Connection, entries: list[PushedEntry]) -> None:
+        pushed = [load_pushed(r) for (r,) in db.execute("SELECT record FROM pushed ORDER BY id")]
+        kept = replace_pushed(pushed, entries)
+        db.execute("DELETE FROM pushed")
+        db.executemany("INSERT INTO pushed(record) VALUES (?)", [(dump_pushed(e),) for e in kept])
+
+    def _apply_visit(self, db: sqlite3.Connection, clinic: Clinic, event: VisitEvent) -> list[str]:
         numbers = {event.visit_number, event.old_visit_number or event.visit_number}
         known = {n: self._appointment(db, clinic, n) for n in numbers}
         changes, anomalies = apply_visit(known, event, clinic)
@@ -216,13 +414,82 @@ class CalendarStore:
         row = db.execute("SELECT record FROM appointments WHERE visit_number = ?", (number,)).fetchone()
         if row is not None:
             return load_appointment(row[0])
-        base = next((b for b in clinic.busy if b.visit_number == number), None)
-        return from_busy(base) if base is not None else None
+        return _base(clinic, number)
 
     @staticmethod
     def _clinic(db: sqlite3.Connection) -> Clinic | None:
         row = db.execute("SELECT body FROM clinic WHERE id = 1").fetchone()
-        return None if row is None else load_clinic(json.loads(row[0]))
+        return None if row is None else load_clinic_record(row[0])
+
+    # ---- retention ----------------------------------------------------------------------------
+
+    @property
+    def retention_days(self) -> int | None:
+        """The store's retention period in days (None: kept until purged with an explicit cutoff)."""
+        value = self._setting(_RETENTION)
+        return None if value is None else int(value)
+
+    def set_retention(self, days: int | None) -> None:
+        """Set (or, with None, clear) the retention period ``purge`` applies when given no cutoff."""
+        if days is not None and (isinstance(days, bool) or not isinstance(days, int) or days < 1):
+            raise ValueError("retention must be a whole number of days, at least 1")
+        with self._write() as db:
+            if days is None:
+                db.execute("DELETE FROM settings WHERE key = ?", (_RETENTION,))
+            else:
+                db.execute("INSERT OR REPLACE INTO settings(key, value) VALUES (?, ?)", (_RETENTION, str(days)))
+
+    def purge(self, before: dt.datetime | None = None) -> Purged:
+        """Forget what is older than ``before`` (default: now minus the retention period).
+
+        The log entries received before the cutoff, and their anomalies, are replaced by one checkpoint:
+        the state they stood for, without the appointments (and clinic busy time, open time and pushed
+        slots) that ended before the cutoff (a cancelled or rescheduled visit keeps its number and
+        status only). The state tables are then rebuilt from the checkpoint and the entries kept, so
+        ``replay()`` still equals ``state()``, and the file is compacted. An entry received after the
+        cutoff keeps what it says, even about a visit that ended before. The cutoff may not be in the
+        future, and what ended in the last :data:`RECENT` (8 days) is kept whatever the cutoff: what a
+        search can see (time from now on, this week's booking limits, buffers) is the same after a purge.
+        """
+        now = dt.datetime.now(dt.UTC)
+        if before is None:
+            days = self.retention_days
+            if days is None:
+                raise ValueError("no cutoff: give one, or set a retention period")
+            before = now - dt.timedelta(days=days)
+        if before.tzinfo is None:
+            raise ValueError("the cutoff must be an aware date-time")
+        if before > now:
+            raise ValueError("the cutoff must not be in the future: purge forgets only the past")
+        cutoff = before.astimezone(dt.UTC).isoformat(timespec="milliseconds")
+        ended_before = min(before, now - RECENT)
+        minute = math.floor((ended_before - _EPOCH).total_seconds() / 60)
+        with self._write() as db:
+            (last,) = db.execute("SELECT max(seq) FROM log WHERE received_at < ?", (cutoff,)).fetchone()
+            previous = _through(db)
+            through = max(last or 0, previous)
+            if not through:
+                return Purged(cutoff, cutoff, 0, 0, 0, compacted=False)
+            checkpoint, forgotten = _pruned(self._replay(db, until=through), minute)
+            values = (through, _now_text(), cutoff, dump_checkpoint(checkpoint))
+            if previous:
+                db.execute(
+                    "UPDATE checkpoint SET through = ?, created_at = ?, cutoff = ?, record = ? WHERE id = 1", values
+                )
+            else:
+                db.execute(
+                    "INSERT INTO checkpoint(id, through, created_at, cutoff, record) VALUES (1, ?, ?, ?, ?)", values
+                )
+            removed = db.execute("DELETE FROM log WHERE seq <= ?", (through,)).rowcount
+            db.execute("DELETE FROM anomalies WHERE seq <= ?", (through,))
+            self._write_state(db, self._replay(db))
+            db.execute("INSERT OR REPLACE INTO settings(key, value) VALUES (?, 'pending')", (_COMPACT,))
+        ended = ended_before.astimezone(dt.UTC).isoformat(timespec="milliseconds")
+        return Purged(cutoff, ended, through, removed, forgotten, self._compact())
+
+    def purged_through(self) -> int:
+        """The last log sequence number a checkpoint stands for (0: never purged)."""
+        return _through(self._db)
 
     # ---- reading ------------------------------------------------------------------------------
 
@@ -247,68 +514,95 @@ class CalendarStore:
         """Every recorded anomaly with the log sequence number of its message."""
         return [(int(s), str(r)) for s, r in self._db.execute("SELECT seq, rule FROM anomalies ORDER BY seq, rowid")]
 
-    def log(self) -> list[tuple[int, str, str, str]]:
-        """The log: (seq, kind, verbatim body, outcome)."""
-        rows = self._db.execute("SELECT seq, kind, body, outcome FROM log ORDER BY seq")
-        return [(int(s), str(k), str(b), str(o)) for s, k, b, o in rows]
+    def log(self) -> list[LogEntry]:
+        """The log entries kept (those after the checkpoint, when the store was purged), in order."""
+        rows = self._db.execute("SELECT seq, received_at, kind, digest, record, outcome FROM log ORDER BY seq")
+        return [LogEntry(int(s), str(t), str(k), str(d), str(r), str(o)) for s, t, k, d, r, o in rows]
 
     def replay(self) -> StoreState:
-        """The state computed afresh from the log alone."""
-        memory = _Memory()
-        reasons = ReasonMap()
-        for _, kind, body, outcome in self.log():
-            if outcome != "applied":
-                continue
-            if kind == "reasons":
-                reasons = _reason_map(body)
-                continue
-            if kind == "clinic":
-                memory.clinic = load_clinic(json.loads(body))
-                continue
-            assert memory.clinic is not None  # a message applies only once a clinic is loaded
-            if kind in ("fhir", "ical"):
-                memory.clinic, _ = merge_import(kind, body, memory.clinic)
-                continue
-            event = parse_event(json.loads(body))
-            if isinstance(event, SlotsPushed):
-                memory.pushed, _ = apply_push(memory.pushed, event, memory.clinic, reasons)
-                continue
-            numbers = {event.visit_number, event.old_visit_number or event.visit_number}
-            known = {n: memory.appointments.get(n) or _base(memory.clinic, n) for n in numbers}
-            changes, _ = apply_visit(known, event, memory.clinic)
-            memory.appointments.update(changes)
-        return StoreState(memory.clinic, memory.appointments, tuple(memory.pushed))
+        """The state computed afresh from the checkpoint (if any) and the log alone."""
+        self._db.execute("BEGIN")
+        try:
+            return self._replay(self._db)
+        finally:
+            self._db.execute("COMMIT")
+
+    @staticmethod
+    def _replay(db: sqlite3.Connection, until: int | None = None) -> StoreState:
+        row = db.execute("SELECT through, record FROM checkpoint WHERE id = 1").fetchone()
+        memory = _Memory(load_checkpoint(row[1]) if row else None)
+        rows = db.execute(
+            "SELECT kind, record FROM log WHERE seq > ? AND seq <= ? AND outcome = ? ORDER BY seq",
+            (row[0] if row else 0, _LAST_SEQ if until is None else until, APPLIED),
+        ).fetchall()
+        for kind, record in rows:
+            memory.apply(kind, record)
+        return memory.state()
 
     def rebuild(self) -> None:
         """Replace the state tables by a replay of the log."""
-        replayed = self.replay()
         with self._write() as db:
-            db.execute("DELETE FROM appointments")
-            db.execute("DELETE FROM pushed")
-            if replayed.clinic is not None:
-                body = json.dumps(clinic_to_dict(replayed.clinic))
-                db.execute("INSERT OR REPLACE INTO clinic(id, body) VALUES (1, ?)", (body,))
-            db.executemany(
-                "INSERT INTO appointments(visit_number, record) VALUES (?, ?)",
-                [(n, dump_appointment(a)) for n, a in sorted(replayed.appointments.items())],
-            )
-            db.executemany("INSERT INTO pushed(record) VALUES (?)", [(dump_pushed(e),) for e in replayed.pushed])
+            self._write_state(db, self._replay(db))
+
+    @staticmethod
+    def _write_state(db: sqlite3.Connection, state: StoreState) -> None:
+        db.execute("DELETE FROM appointments")
+        db.execute("DELETE FROM pushed")
+        if state.clinic is None:
+            db.execute("DELETE FROM clinic")
+        else:
+            db.execute("INSERT OR REPLACE INTO clinic(id, body) VALUES (1, ?)", (dump_clinic(state.clinic),))
+        db.executemany(
+            "INSERT INTO appointments(visit_number, record) VALUES (?, ?)",
+            [(n, dump_appointment(a)) for n, a in sorted(state.appointments.items())],
+        )
+        db.executemany("INSERT INTO pushed(record) VALUES (?)", [(dump_pushed(e),) for e in state.pushed])
 
     def integrity(self) -> str:
         """SQLite's own integrity check ('ok' when sound)."""
         return str(self._db.execute("PRAGMA integrity_check").fetchone()[0])
 
 
-def _reason_map(body: str) -> ReasonMap:
-    """A Reason mapping from JSON: each Reason maps to a list of visit-type codes, or null."""
-    data = json.loads(body)
-    problems = [] if isinstance(data, dict) else [Problem("$", "must be an object of Reason -> codes or null")]
-    for key, codes in data.items() if isinstance(data, dict) else []:
-        if codes is not None and not (isinstance(codes, list) and all(isinstance(c, str) for c in codes)):
-            problems.append(Problem(f"$[{json.dumps(key)}]", "must be a list of visit-type codes or null"))
-    if problems:
-        raise InvalidClinic(problems)
-    return ReasonMap({k: None if v is None else tuple(v) for k, v in data.items()})
+def _columns(db: sqlite3.Connection, table: str) -> set[str]:
+    return {str(row[1]) for row in db.execute(f"PRAGMA table_info({table})")}
+
+
+def _through(db: sqlite3.Connection) -> int:
+    row = db.execute("SELECT through FROM checkpoint WHERE id = 1").fetchone()
+    return 0 if row is None else int(row[0])
+
+
+def _pruned(state: StoreState, minute: int) -> tuple[Checkpoint, int]:
+    """``state`` without what ended at or before ``minute``, and how many appointment records it forgot.
+
+    An appointment that ended (all its times) is dropped, with the clinic's busy time of the same visit
+    number; a cancelled or rescheduled one is cut down to its visit number and status, so a late New
+    still leaves it freed. Pushed slots and the clinic's busy and open time that ended are dropped.
+    """
+
+    def ended(appointment: Appointment) -> bool:
+        end = appointment.end
+        return end is not None and end <= minute and all(s.end <= minute for s in appointment.staff)
+
+    appointments: dict[str, Appointment] = {}
+    gone: set[str] = set()
+    for number, appointment in state.appointments.items():
+        if not ended(appointment):
+            appointments[number] = appointment
+        elif appointment.status in (CANCELLED, RESCHEDULED):
+            appointments[number] = Appointment(number, appointment.status)
+        else:
+            gone.add(number)
+    forgotten = sum(appointments.get(n) != a for n, a in state.appointments.items())
+    pushed = tuple(e for e in state.pushed if e.end > minute)
+    clinic = state.clinic
+    if clinic is not None:
+        clinic = attrs.evolve(
+            clinic,
+            busy=tuple(b for b in clinic.busy if b.end > minute and b.visit_number not in gone),
+            open_times=tuple(o for o in clinic.open_times if o.end > minute),
+        )
+    return Checkpoint(clinic, appointments, pushed), forgotten
 
 
 def _base(clinic: Clinic, number: str) -> Appointment | None:

@@ -4,7 +4,9 @@ Each visit number's record changes only through events that name it, so events a
 commute: any interleaving that keeps each visit's own order gives the same state. Rules:
 
 * New: the visit is booked (with a patient: a booking; without: a block). A New for a visit already
-  cancelled (its Cancel came first) keeps it cancelled; a New for a booked visit replaces it.
+  cancelled (its Cancel came first) keeps it cancelled; a New for a booked visit replaces it. A booked
+  visit's type is the clinic visit type whose code or description its Reason is (else none): the
+  booking then keeps that type's buffers and counts toward booking limits by it.
 * Reschedule: the old visit (``OldVisitNumber``, else the same number) is freed; the new one is booked
   (unless it is already cancelled: a cancelled visit number is never booked again).
 * Modification: replaces the visit; an unknown visit is booked as given.
@@ -28,7 +30,17 @@ from attrs import field, frozen
 from slotfinder._domain import Busy, BusyKind, Clinic, OpenTime, PatientId
 from slotfinder._events import EventKind, LocationRef, PushedSlot, SlotsPushed, StaffTime, VisitEvent
 
-__all__ = ["Appointment", "PushedEntry", "ReasonMap", "apply_push", "apply_visit", "appointment_busy", "pushed_items"]
+__all__ = [
+    "Appointment",
+    "PushedEntry",
+    "ReasonMap",
+    "apply_push",
+    "apply_visit",
+    "appointment_busy",
+    "pushed_items",
+    "replace_pushed",
+    "resolve_push",
+]
 
 BOOKED, CANCELLED, RESCHEDULED, UNKNOWN = "booked", "cancelled", "rescheduled", "unknown"
 
@@ -39,7 +51,10 @@ def _tuple(value: Iterable[Any]) -> tuple[Any, ...]:
 
 @frozen
 class Appointment:
-    """What is known of one visit number."""
+    """What is known of one visit number: status, times, resources and the patient's identifiers.
+
+    No Reason or other free text: a record holds only what the fold and the engine use.
+    """
 
     visit_number: str
     status: str  # booked, cancelled, rescheduled, or unknown (only a NoShow was heard)
@@ -49,9 +64,9 @@ class Appointment:
     location_id: str | None = None
     room: str | None = None
     patients: tuple[PatientId, ...] = field(default=(), converter=_tuple)
-    reason: str | None = None
     staff: tuple[StaffTime, ...] = field(default=(), converter=_tuple)
     no_show: bool = False
+    visit_type: str | None = None  # the clinic's visit-type code its Reason names (buffers, booking limits)
 
 
 @frozen
@@ -121,9 +136,18 @@ def _booked(event: VisitEvent, number: str, clinic: Clinic, anomalies: list[str]
         location_id=location_id,
         room=event.location.room if event.location else None,
         patients=event.patients,
-        reason=event.reason,
         staff=event.staff,
+        visit_type=_visit_type(event.reason, clinic),
     )
+
+
+def _visit_type(reason: str | None, clinic: Clinic) -> str | None:
+    """The visit type whose code or description the visit's Reason is (case and spaces aside), if one is."""
+    key = (reason or "").strip().casefold()
+    for vt in clinic.visit_types:
+        if key and key in {vt.code.strip().casefold(), (vt.description or "").strip().casefold()}:
+            return vt.code
+    return None
 
 
 _Changes = tuple[dict[str, Appointment], list[str]]
@@ -218,6 +242,7 @@ def appointment_busy(appointment: Appointment) -> list[Busy]:
             room=appointment.room if appointment.location_id else None,
             visit_number=appointment.visit_number,
             patients=appointment.patients,
+            visit_type=appointment.visit_type,
         )
     ]
     for staff in appointment.staff:
@@ -247,13 +272,16 @@ def from_busy(item: Busy) -> Appointment:
         location_id=item.location_id,
         room=item.room,
         patients=item.patients,
+        visit_type=item.visit_type,
     )
 
 
-def apply_push(
-    pushed: Sequence[PushedEntry], event: SlotsPushed, clinic: Clinic, reasons: ReasonMap
-) -> tuple[list[PushedEntry], list[str]]:
-    """Pushed slots after ``event``: per provider and location, those overlapping its span are replaced."""
+def resolve_push(event: SlotsPushed, clinic: Clinic, reasons: ReasonMap) -> tuple[list[PushedEntry], list[str]]:
+    """The pushed slots ``event`` stands for, located in ``clinic`` and made bookable (or not) by their
+    Reason under ``reasons``; a slot without a provider or a known location is left out (an anomaly).
+
+    The entries carry no Reason text: what it decided (bookable, for which visit types) is all they keep.
+    """
     anomalies: list[str] = []
     groups: dict[tuple[str, str], list[PushedSlot]] = {}
     for i, slot in enumerate(event.slots):
@@ -262,26 +290,46 @@ def apply_push(
             anomalies.append(f"pushed slot {i}: no provider or no known location (not applied)")
             continue
         groups.setdefault((slot.provider_id, location_id), []).append(slot)
-    kept = list(pushed)
+    entries: list[PushedEntry] = []
     for (provider_id, location_id), slots in sorted(groups.items()):
-        first = min(s.start for s in slots)
-        last = max(s.start + s.duration for s in slots)
-        kept = [
-            e
-            for e in kept
-            if not (e.provider_id == provider_id and e.location_id == location_id and e.start < last and first < e.end)
-        ]
         for slot in slots:
             bookable, types, known_reason = reasons.lookup(slot.reason, clinic)
             if not known_reason:
                 anomalies.append(f"pushed slot {slot.slot_id or '?'}: Reason missing or not mapped (not bookable)")
             room = slot.location.room if slot.location else None
-            kept.append(
+            entries.append(
                 PushedEntry(provider_id, location_id, slot.start, slot.start + slot.duration, bookable, types,
                             slot.slot_id, room)
             )  # fmt: skip
+    return entries, anomalies
+
+
+def replace_pushed(pushed: Sequence[PushedEntry], entries: Sequence[PushedEntry]) -> list[PushedEntry]:
+    """Pushed slots after adding ``entries``: per provider and location, earlier slots overlapping the span
+    the new ones cover are replaced."""
+    groups: dict[tuple[str, str], list[PushedEntry]] = {}
+    for entry in entries:
+        groups.setdefault((entry.provider_id, entry.location_id), []).append(entry)
+    kept = list(pushed)
+    for (provider_id, location_id), group in sorted(groups.items()):
+        first = min(e.start for e in group)
+        last = max(e.end for e in group)
+        kept = [
+            e
+            for e in kept
+            if not (e.provider_id == provider_id and e.location_id == location_id and e.start < last and first < e.end)
+        ]
+        kept += group
     kept.sort(key=lambda e: (e.provider_id, e.location_id, e.start, e.end, e.slot_id or ""))
-    return kept, anomalies
+    return kept
+
+
+def apply_push(
+    pushed: Sequence[PushedEntry], event: SlotsPushed, clinic: Clinic, reasons: ReasonMap
+) -> tuple[list[PushedEntry], list[str]]:
+    """Pushed slots after ``event``: per provider and location, those overlapping its span are replaced."""
+    entries, anomalies = resolve_push(event, clinic, reasons)
+    return replace_pushed(pushed, entries), anomalies
 
 
 def pushed_items(entries: Iterable[PushedEntry]) -> tuple[list[OpenTime], list[Busy]]:

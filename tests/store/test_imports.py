@@ -1,4 +1,4 @@
-"""Importing iCalendar and FHIR calendars into a store: merged, logged verbatim, replayed, searched."""
+"""Importing iCalendar and FHIR calendars into a store: merged, logged as the items read, replayed, searched."""
 
 from __future__ import annotations
 
@@ -70,8 +70,9 @@ def test_ics_and_fhir_imports_change_the_answers(tmp_path: Path) -> None:
     assert "2025-10-25T15:00:00Z" in after
 
 
-def test_imports_are_logged_verbatim_and_replayed(tmp_path: Path) -> None:
-    """The .ics text sits verbatim in the log; the log alone rebuilds the same state; twice adds nothing."""
+def test_imports_are_logged_as_items_and_replayed(tmp_path: Path) -> None:
+    """An .ics import is logged as the busy time read from it and the digest of what was given, never its
+    text (SUMMARY); the log alone rebuilds the same state; twice adds nothing."""
     from slotfinder.store._sqlite import CalendarStore
 
     db = tmp_path / "c.db"
@@ -81,12 +82,16 @@ def test_imports_are_logged_verbatim_and_replayed(tmp_path: Path) -> None:
     for _ in range(2):
         run("import", "--db", str(db), str(ics), "--from", "2025-10-01", "--to", "2025-12-31")
     with CalendarStore(db) as store:
-        bodies = [body for _, kind, body, _ in store.log() if kind == "ical"]
-        assert len(bodies) == 2
-        assert json.loads(bodies[0])["text"] == ANA_ICS
+        records = [entry.record for entry in store.log() if entry.kind == "ical"]
+        assert len(records) == 2
+        assert "Admin time" not in records[0]
+        [busy] = json.loads(records[0])["busy"]
+        assert busy["visit_number"] == "ana-admin@example.org"
+        assert json.loads(records[0])["open_times"] == []
         assert store.replay() == store.state()
         admin = [b for b in store.snapshot().busy if b.visit_number == "ana-admin@example.org"]
         assert len(admin) == 1
+    assert b"Admin time" not in db.read_bytes()
 
 
 def test_unreadable_calendar_is_refused_with_its_path(tmp_path: Path) -> None:

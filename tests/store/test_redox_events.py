@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -505,13 +506,18 @@ def test_pushed_slot_without_provider_or_location_is_read() -> None:
 
 
 def test_store_logs_a_refused_message_as_rejected(tmp_path: Path) -> None:
-    """A message the parser refuses is still logged verbatim, as rejected, with its problems by path."""
+    """A message the parser refuses is still logged, as rejected: its digest and its problems by path."""
     text = json.dumps(message(Duration=-5))
     with CalendarStore(tmp_path / "calendar.sqlite") as store:
         ingested = store.ingest(text)
         assert not ingested.applied
         assert ingested.anomalies == ("rejected: $.Visit.Duration: must be positive and at most a day (1440 minutes)",)
-        assert store.log() == [(ingested.seq, "redox", text, "rejected")]
+        [entry] = store.log()
+    assert (entry.seq, entry.kind, entry.outcome) == (ingested.seq, "redox", "rejected")
+    assert entry.digest == hashlib.sha256(text.encode()).hexdigest()
+    assert json.loads(entry.record) == {
+        "problems": ["$.Visit.Duration: must be positive and at most a day (1440 minutes)"]
+    }
 
 
 def test_store_logs_a_message_with_empty_meta_as_rejected(tmp_path: Path) -> None:
@@ -519,4 +525,4 @@ def test_store_logs_a_message_with_empty_meta_as_rejected(tmp_path: Path) -> Non
     text = json.dumps({"Meta": {}, "Visit": {"VisitNumber": "V-1"}})
     with CalendarStore(tmp_path / "calendar.sqlite") as store:
         assert not store.ingest(text).applied
-        assert [outcome for *_, outcome in store.log()] == ["rejected"]
+        assert [entry.outcome for entry in store.log()] == ["rejected"]

@@ -1,8 +1,9 @@
-"""The SQLite calendar store: verbatim log, transactions, crash safety, two writers, consistent snapshots."""
+"""The SQLite calendar store: minimal log, transactions, crash safety, two writers, consistent snapshots."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import multiprocessing
 import os
@@ -66,17 +67,25 @@ def test_answer_after_ingest_skips_booked_time(tmp_path: Path) -> None:
     assert "2025-10-24T15:00" in taken
 
 
-def test_log_keeps_every_message_verbatim_even_rejected(tmp_path: Path) -> None:
-    """Received text is stored byte for byte; a bad message is logged, rejected and reported."""
+def test_log_keeps_a_digest_and_a_minimal_record_of_every_message_even_rejected(tmp_path: Path) -> None:
+    """Received text is kept as its SHA-256 digest and the record the fold needs (not the text); a bad
+    message is logged as its digest and problems, rejected and reported."""
     text = json.dumps(example("new.json"), indent=3)
+    bad_text = '{"Meta": {"DataModel": "Scheduling", "EventType": "Teleport"}}'
     with store_with_demo(tmp_path) as store:
         store.ingest(text)
-        bad = store.ingest('{"Meta": {"DataModel": "Scheduling", "EventType": "Teleport"}}')
+        bad = store.ingest(bad_text)
         log = store.log()
         anomalies = store.anomalies()
-    assert log[1][2] == text
+    assert log[1].digest == hashlib.sha256(text.encode()).hexdigest()
+    visit = json.loads(log[1].record)["visit"]
+    assert visit["visit_number"] == "V-20251024-0001"
+    assert visit["patients"] == [{"id": "0000000001", "id_type": "MR"}]
+    assert visit["reason"] == "210"  # "Office Visit" kept only as the clinic's visit-type code it names
+    assert "type" not in visit["location"] and "old_start" not in visit
     assert not bad.applied
-    assert log[2][3] == "rejected"
+    assert (log[2].outcome, log[2].digest) == ("rejected", hashlib.sha256(bad_text.encode()).hexdigest())
+    assert json.loads(log[2].record) == {"problems": [rule.removeprefix("rejected: ") for rule in bad.anomalies]}
     assert any("EventType" in rule for seq, rule in anomalies if seq == bad.seq)
 
 
@@ -88,7 +97,7 @@ def test_log_is_append_only(tmp_path: Path) -> None:
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
         db.execute("DELETE FROM log")
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-        db.execute("UPDATE log SET body = ''")
+        db.execute("UPDATE log SET record = ''")
 
 
 def test_same_message_twice_changes_nothing(tmp_path: Path) -> None:
@@ -128,11 +137,13 @@ def test_cancel_of_a_file_booking_frees_it(tmp_path: Path) -> None:
 
 
 def test_ingest_before_any_clinic_is_rejected_not_lost(tmp_path: Path) -> None:
-    """A message with no clinic to apply to is kept in the log and reported."""
+    """A message with no clinic to apply to is logged (its digest, as rejected) and reported."""
     with CalendarStore(tmp_path / "empty.db") as store:
         done = store.ingest(json.dumps(example("new.json")))
         assert not done.applied
-        assert store.log()[0][2] == json.dumps(example("new.json"))
+        [entry] = store.log()
+    assert entry.digest == hashlib.sha256(json.dumps(example("new.json")).encode()).hexdigest()
+    assert json.loads(entry.record) == {"problems": ["$: no clinic loaded: run slotfinder import first"]}
 
 
 def test_no_patient_data_in_anomalies(tmp_path: Path) -> None:
@@ -186,7 +197,7 @@ def test_writer_killed_mid_batch_loses_no_acknowledged_event(tmp_path: Path) -> 
     writer.stdout.close()
     with CalendarStore(db) as store:
         assert store.integrity() == "ok"
-        logged = {json.loads(body)["Visit"]["VisitNumber"] for _, kind, body, _ in store.log() if kind == "redox"}
+        logged = {json.loads(e.record)["visit"]["visit_number"] for e in store.log() if e.kind == "redox"}
         assert set(acknowledged) <= logged
         assert set(store.state().appointments) == logged  # each logged message was applied with it
         assert store.replay() == store.state()
@@ -204,7 +215,7 @@ def test_two_processes_writing_at_once(tmp_path: Path) -> None:
         assert out.count("ack") == 60
     with CalendarStore(db) as store:
         assert len(store.state().appointments) == 120
-        assert len({seq for seq, *_ in store.log()}) == 121
+        assert len({entry.seq for entry in store.log()}) == 121
 
 
 def _read_while_writing(db: str, rounds: int, queue: multiprocessing.Queue[bool]) -> None:

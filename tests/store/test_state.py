@@ -165,7 +165,8 @@ TEMPLATE = grid("09:00", "11:30")  # a 30-minute visit fits from 09:00 to 11:30
 
 
 def test_new_with_patient_is_a_booking() -> None:
-    """A New with a patient books its provider and room as a BOOKING of that patient."""
+    """A New with a patient books its provider and room as a BOOKING of that patient (of the visit type its
+    Reason, "Office Visit", names)."""
     state, anomalies = fold(visit())
     assert anomalies == []
     assert state["V-1"].status == "booked"
@@ -179,6 +180,7 @@ def test_new_with_patient_is_a_booking() -> None:
             room="136",
             visit_number="V-1",
             patients=(PATIENT,),
+            visit_type="OV",
         )
     ]
 

@@ -14,9 +14,10 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
+from unittest.mock import patch
 
 import pytest
-from hypothesis import given, note, settings
+from hypothesis import example, given, note, settings
 from hypothesis import strategies as st
 
 from slotfinder._calendars.zones import instant_of
@@ -291,3 +292,62 @@ def test_store_tables_equal_a_replay_of_its_log(
         assert store.state() == state
         assert store.snapshot() == snapshot
         assert store.integrity() == "ok"
+
+
+# ---- purging ------------------------------------------------------------------------------------
+
+
+def visible(clinic: Clinic, minute: int) -> tuple[Counter[Busy], Counter[Any]]:
+    """What a search from ``minute`` on can meet: busy and open time that has not ended by then."""
+    return Counter(b for b in clinic.busy if b.end > minute), Counter(o for o in clinic.open_times if o.end > minute)
+
+
+def at(minutes_after_nine: int) -> int:
+    """An instant on MONDAY, minutes after 09:00 local."""
+    return instant_of(ZONE, MONDAY, 9 * 60 + minutes_after_nine)
+
+
+def event(kind: EventKind, number: str, start: int | None = None, duration: int | None = None) -> VisitEvent:
+    """A visit event of P1 at MAIN room 136 with a patient (a time only when given)."""
+    where = LocationRef(department="3N", facility="RES General Hospital", room="136")
+    return VisitEvent(kind, number, start, duration, P1.id, where, (PatientId("MRN-1", "MR"),), "Office Visit")
+
+
+CANCELLED_THEN_NEW = [
+    event(EventKind.NEW, "V1", at(0), 30),
+    event(EventKind.CANCEL, "V1"),
+    event(EventKind.NEW, "V1", at(90), 30),  # after the purge: stays cancelled, as without one
+]
+FILED_MOVED_EARLIER = [event(EventKind.MODIFICATION, "V0", at(0), 15)]  # the filed 09:00-09:30 booking
+
+
+@settings(max_examples=40)
+@given(history=messages, split=st.integers(0, 10), cutoff=starts)
+@example(history=CANCELLED_THEN_NEW, split=2, cutoff=at(60))
+@example(history=FILED_MOVED_EARLIER, split=1, cutoff=at(15))
+def test_purge_keeps_the_replay_and_what_a_search_can_see(
+    tmp_path_factory: pytest.TempPathFactory, history: list[VisitEvent | SlotsPushed | str], split: int, cutoff: int
+) -> None:
+    """Two stores fed the same history, one purged at a cutoff between the messages received before and
+    after it (and between the visits' times): the purged one still replays to its state, keeps only the
+    later entries, and shows a search exactly the busy and open time of the other from the cutoff on."""
+    folder = tmp_path_factory.mktemp("purge")
+    texts = [item if isinstance(item, str) else json.dumps(render(item)) for item in history]
+    moment = EPOCH + dt.timedelta(minutes=cutoff)
+    before, after = ((moment + dt.timedelta(hours=h)).isoformat(timespec="milliseconds") for h in (-24, 24))
+    with CalendarStore(folder / "purged.sqlite") as purged, CalendarStore(folder / "kept.sqlite") as kept:
+        for store in (purged, kept):
+            with patch("slotfinder.store._sqlite._now_text", return_value=before):
+                store.load_clinic(CLINIC)
+                store.set_reasons({"Lunch": None})
+                for text in texts[:split]:
+                    store.ingest(text)
+            with patch("slotfinder.store._sqlite._now_text", return_value=after):
+                for text in texts[split:]:
+                    store.ingest(text)
+        done = purged.purge(moment)
+        assert done.through == min(split, len(texts)) + 2
+        assert [e.received_at for e in purged.log()] == [after] * (len(texts) - min(split, len(texts)))
+        assert purged.replay() == purged.state()
+        assert visible(purged.snapshot(), cutoff) == visible(kept.snapshot(), cutoff)
+        assert purged.integrity() == "ok"

@@ -1,0 +1,465 @@
+"""find_offers: composite visits. Candidates per step -> prune by reachability -> CP-SAT -> ranked offers.
+
+Each step is searched as a single-slot request restricted to its visit type and its providers
+(``_pipeline._scored``: the same busy time, rooms, equipment, limits, DST and scores). A step's
+*slots* are its distinct (start, location) pairs; its *rows* are the (provider, slot) candidates.
+
+Pruning is exact: a slot survives when each role has enough people there, and (forward, then
+backward along the chain) when some slot of the previous step can precede it and some slot of the
+next step can follow it. On a chain, one forward and one backward pass leave exactly the slots that
+belong to some sequence meeting the gap and location rules.
+
+**Top K.** An offer's *key* is its first step's start and the people of the first role there. The
+answer holds at most ``limit`` offers, at most ``per_day`` whose first step falls on one local date,
+and no two with one key. Offers are alternatives (never booked together), so each key is best
+served by its best offer, and the keys under "at most K, at most ``per_day`` per date" form a
+(truncated partition) matroid whenever every key lies on one local date. The greedy algorithm is
+then exact: repeatedly take the best offer whose key is new and whose date is not full (CP-SAT,
+one solve per offer, with earlier keys excluded and full dates closed). That maximises the number
+of offers, then the total score. A key on two local dates (one provider at one instant in two time
+zones) breaks the matroid: the answer is then marked incomplete.
+
+**Each best offer.** A bound per first-step slot (its best rows plus the best bound of a slot each
+later step may reach there, per person across a same-provider link; exact for sequences of one
+participant per step, optimistic when a person is listed in two roles) orders the first-step
+slots; CP-SAT sees the 8 best, then 32, 128, ... and the later slots they reach, until its optimum
+is at least the best bound left out: that optimum is then the best overall. The time limit
+(``Settings.time_limit_seconds``) covers every solve; when it cuts one, the offers found so far
+are returned with ``complete`` False (IsIncomplete).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import numpy as np
+import numpy.typing as npt
+from attrs import evolve, frozen
+
+from slotfinder._calendars import zones
+from slotfinder._composite import (
+    Appointment,
+    CompositeRequest,
+    Offer,
+    OfferResult,
+    SequenceModel,
+    SequencePick,
+    Step,
+    StepModel,
+    definition_problems,
+)
+from slotfinder._domain import Clinic, Preference, ProviderFilter, SlotRequest, VisitTypeFilter
+from slotfinder._errors import InvalidRequest
+from slotfinder._pipeline import _scored, _Stopwatch, resolve_now
+from slotfinder._prepared import PreparedClinic, prepare
+from slotfinder._rank import Scores
+from slotfinder._settings import Settings
+from slotfinder._solve.candidates import CandidateTable
+from slotfinder._solve.problem import rank_order
+
+__all__ = ["find_offers"]
+
+DAY = 1440
+IntArray = npt.NDArray[np.int64]
+
+
+@frozen
+class _StepRows:
+    """A step's surviving candidates: the table rows behind each role's rows, for building the offers."""
+
+    table: CandidateTable
+    scores: Scores
+    role_rows: tuple[IntArray, ...]  # per role: table row of each model row
+
+
+def find_offers(
+    clinic: Clinic | PreparedClinic,
+    request: CompositeRequest,
+    settings: Settings | None = None,
+    now: dt.datetime | int | None = None,
+) -> OfferResult:
+    """The top ``settings.limit`` offers for a sequence of steps (see the module docstring and the README).
+
+    Raises ``InvalidRequest`` with every problem of the definition (paths such as ``steps[1].max_gap``).
+    """
+    settings = settings or Settings()
+    prepared = prepare(clinic)
+    instant = resolve_now(now)
+    known = prepared.clinic
+    problems = definition_problems(request, frozenset(p.id for p in known.providers), known.visit_types)
+    if problems:
+        raise InvalidRequest(problems)
+    watch = _Stopwatch()
+    people = {p.id: i for i, p in enumerate(sorted(known.providers, key=lambda p: p.id))}
+    places = {loc.id: i for i, loc in enumerate(sorted(known.locations, key=lambda loc: loc.id))}
+    steps: list[StepModel] = []
+    found: list[_StepRows] = []
+    candidates: list[int] = []
+    end = request.end if request.end is not None else request.start + settings.default_horizon_days * DAY
+    slack = 0  # later steps may start after the window: by the earlier steps' lengths and gaps
+    for i, step in enumerate(request.steps):
+        table, scores = _step_candidates(prepared, request, step, settings, instant, end, slack)
+        candidates.append(int(scores.keep.sum()))
+        model, rows = _step_model(table, scores, step, people, places)
+        steps.append(model)
+        found.append(rows)
+        if i + 1 < len(request.steps):
+            slack += int(table.duration.max(initial=0)) + request.steps[i + 1].max_gap
+    watch.lap("candidates")
+    steps, found = _prune(steps, found)
+    watch.lap("model")
+    picks, proven = _best_offers(steps, settings)
+    watch.lap("solve")
+    offers = tuple(_offer(steps, found, pick) for pick in picks)  # best first: the greedy's order
+    exact = proven and _keys_on_one_date(steps[0])
+    return OfferResult(
+        offers=offers,
+        status=("OPTIMAL" if exact else "FEASIBLE") if offers else "EMPTY",
+        complete=exact,
+        method="cp-sat" if offers else "none",
+        now=instant,
+        candidates=tuple(candidates),
+        pruned_to=tuple(sum(int(r.shape[0]) for r in s.role_slot) for s in steps),
+        timings=watch.laps,
+    )
+
+
+def _step_candidates(
+    prepared: PreparedClinic,
+    request: CompositeRequest,
+    step: Step,
+    settings: Settings,
+    now: int,
+    end: int,
+    slack: int,
+) -> tuple[CandidateTable, Scores]:
+    """The step as a single-slot search: its visit type, its people, the window widened by ``slack``."""
+    anyone = any(not role.providers for role in step.participants)
+    wanted = sorted({p for role in step.participants for p in role.providers})
+    single = SlotRequest(
+        start=request.start,
+        end=end + slack,
+        providers=() if anyone else tuple(ProviderFilter(p) for p in wanted),
+        locations=request.locations,
+        visit_types=(VisitTypeFilter(step.visit_type, step.codeset),),
+        # a preference's duration would change the visit's length: the step's visit type decides
+        preferences=tuple(Preference(p.days, p.times) for p in request.preferences),
+        patient_ids=request.patient_ids,
+    )
+    horizon = settings.max_horizon_days + -(-slack // DAY)
+    table, scores, _ = _scored(prepared, single, evolve(settings, max_horizon_days=horizon), now, _Stopwatch())
+    return table, scores
+
+
+def _step_model(
+    table: CandidateTable, scores: Scores, step: Step, people: dict[str, int], places: dict[str, int]
+) -> tuple[StepModel, _StepRows]:
+    """Slots (start, location) and role rows of one step; one row per person and slot (the best)."""
+    rows = rank_order(table, scores.points, np.flatnonzero(scores.keep))
+    person = np.array([people[p.id] for p in table.search.providers], dtype=np.int64)[table.provider[rows]]
+    place = np.array([places[loc.id] for loc in table.search.locations], dtype=np.int64)[table.location[rows]]
+    start = table.start[rows]
+    _, first = np.unique(np.stack([start, place, person]), axis=1, return_index=True)
+    best = np.sort(first)  # rows are best first: the first of each (start, location, person) is its best
+    rows, person, place, start = rows[best], person[best], place[best], start[best]
+    slot_keys, slot_of = np.unique(np.stack([start, place]), axis=1, return_inverse=True)
+    slot_of = slot_of.reshape(-1)
+    n_slots = slot_keys.shape[1]
+    slot_end = np.zeros(n_slots, dtype=np.int64)
+    np.maximum.at(slot_end, slot_of, start + table.duration[rows])
+    slot_day = np.zeros(n_slots, dtype=np.int64)
+    slot_day[slot_of] = table.local_day[rows]
+    role_rows: list[IntArray] = []
+    for role in step.participants:
+        members = np.array(sorted(people[p] for p in role.providers), dtype=np.int64)
+        role_rows.append(np.flatnonzero(np.isin(person, members)) if role.providers else np.arange(rows.shape[0]))
+    model = StepModel(
+        slot_start=slot_keys[0].astype(np.int64),
+        slot_end=slot_end,
+        slot_location=slot_keys[1].astype(np.int64),
+        slot_day=slot_day,
+        role_counts=tuple(r.count for r in step.participants),
+        role_slot=tuple(slot_of[r].astype(np.int64) for r in role_rows),
+        role_provider=tuple(person[r] for r in role_rows),
+        role_points=tuple(scores.points[rows[r]] for r in role_rows),
+        min_gap=step.min_gap,
+        max_gap=step.max_gap,
+        same_location=step.same_location,
+        travel=step.travel,
+        same_provider_as_previous=step.same_provider_as_previous,
+    )
+    return model, _StepRows(table, scores, tuple(rows[r] for r in role_rows))
+
+
+def _staffed(step: StepModel) -> npt.NDArray[np.bool_]:
+    """Per slot: every role has enough people there, and the step enough distinct people."""
+    n = step.slot_start.shape[0]
+    ok = np.ones(n, dtype=bool)
+    everyone: list[IntArray] = []
+    for count, slot, person in zip(step.role_counts, step.role_slot, step.role_provider, strict=True):
+        ok &= np.bincount(slot, minlength=n) >= count
+        everyone.append(np.stack([slot, person]))
+    if everyone:
+        pairs = np.unique(np.concatenate(everyone, axis=1), axis=1)
+        ok &= np.bincount(pairs[0], minlength=n) >= sum(step.role_counts)
+    return ok
+
+
+def _followers(before: StepModel, after: StepModel) -> list[IntArray]:
+    """Per slot of ``after``: the slots of ``before`` it may follow (gap bounds; location or travel)."""
+    order = np.argsort(before.slot_end, kind="stable")
+    ends = before.slot_end[order]
+    lo = np.searchsorted(ends, after.slot_start - after.max_gap, side="left")
+    hi = np.searchsorted(ends, after.slot_start - after.min_gap, side="right")
+    lengths = np.maximum(hi - lo, 0)
+    owner = np.repeat(np.arange(lengths.shape[0]), lengths)
+    offsets = np.cumsum(lengths) - lengths
+    near = order[lo[owner] + np.arange(owner.shape[0]) - offsets[owner]]
+    same = before.slot_location[near] == after.slot_location[owner]
+    travelled = after.slot_start[owner] - before.slot_end[near] >= after.travel  # time to change location
+    ok = same if after.same_location else same | travelled
+    owner, near = owner[ok], near[ok]
+    sort = np.lexsort((near, owner))
+    owner, near = owner[sort], near[sort].astype(np.int64)
+    counts = np.bincount(owner, minlength=after.slot_start.shape[0])
+    return list(np.split(near, np.cumsum(counts)[:-1])) if counts.shape[0] else []
+
+
+def _restrict_model(step: StepModel, keep: npt.NDArray[np.bool_]) -> tuple[StepModel, tuple[IntArray, ...]]:
+    """The step with only the ``keep`` slots (renumbered; ``previous`` left to the caller), and per
+    role the original index of each row kept."""
+    new_index = np.cumsum(keep) - 1
+    kept_roles = [keep[slot] for slot in step.role_slot]
+    model = evolve(
+        step,
+        slot_start=step.slot_start[keep],
+        slot_end=step.slot_end[keep],
+        slot_location=step.slot_location[keep],
+        slot_day=step.slot_day[keep],
+        role_slot=tuple(new_index[s][k] for s, k in zip(step.role_slot, kept_roles, strict=True)),
+        role_provider=tuple(p[k] for p, k in zip(step.role_provider, kept_roles, strict=True)),
+        role_points=tuple(p[k] for p, k in zip(step.role_points, kept_roles, strict=True)),
+        previous=(),
+    )
+    return model, tuple(np.flatnonzero(k) for k in kept_roles)
+
+
+def _restrict(step: StepModel, rows: _StepRows, keep: npt.NDArray[np.bool_]) -> tuple[StepModel, _StepRows]:
+    model, kept = _restrict_model(step, keep)
+    return model, evolve(rows, role_rows=tuple(r[k] for r, k in zip(rows.role_rows, kept, strict=True)))
+
+
+def _prune(steps: list[StepModel], found: list[_StepRows]) -> tuple[list[StepModel], list[_StepRows]]:
+    """Only the slots that belong to some sequence meeting the staffing, gap and location rules."""
+    for s in range(len(steps)):
+        steps[s], found[s] = _restrict(steps[s], found[s], _staffed(steps[s]))
+    for s in range(1, len(steps)):  # forward: a slot needs a possible predecessor
+        alive = np.array([f.shape[0] > 0 for f in _followers(steps[s - 1], steps[s])], dtype=bool)
+        steps[s], found[s] = _restrict(steps[s], found[s], alive)
+    for s in range(len(steps) - 1, 0, -1):  # backward: a slot needs a possible successor
+        used = np.zeros(steps[s - 1].slot_start.shape[0], dtype=bool)
+        for f in _followers(steps[s - 1], steps[s]):
+            used[f] = True
+        steps[s - 1], found[s - 1] = _restrict(steps[s - 1], found[s - 1], used)
+    for s in range(1, len(steps)):
+        steps[s] = evolve(steps[s], previous=tuple(_followers(steps[s - 1], steps[s])))
+    return steps, found
+
+
+def _pairs(step: StepModel) -> tuple[IntArray, IntArray]:
+    """``previous`` flattened: (slot, previous slot) pairs, by slot."""
+    lengths = np.array([p.shape[0] for p in step.previous], dtype=np.int64)
+    owner = np.repeat(np.arange(lengths.shape[0], dtype=np.int64), lengths)
+    prev = np.concatenate(step.previous) if step.previous else np.zeros(0, dtype=np.int64)
+    return owner, prev.astype(np.int64)
+
+
+_NONE = -(1 << 60)
+
+
+def _step_bound(step: StepModel) -> IntArray:
+    """Per slot: at least the step's points there (each role's best ``count`` rows; overlaps ignored)."""
+    total = np.zeros(step.slot_start.shape[0], dtype=np.int64)
+    for count, slot, points in zip(step.role_counts, step.role_slot, step.role_points, strict=True):
+        order = np.lexsort((-points, slot))
+        ordered = slot[order]
+        first = np.ones(ordered.shape[0], dtype=bool)
+        first[1:] = ordered[1:] != ordered[:-1]
+        rank = np.arange(ordered.shape[0]) - np.maximum.accumulate(np.where(first, np.arange(ordered.shape[0]), 0))
+        top = rank < count
+        np.add.at(total, ordered[top], points[order][top])
+    return total
+
+
+def _single(step: StepModel) -> bool:
+    return step.role_counts == (1,)
+
+
+def _same_person_after(before: StepModel, after: StepModel, row_bound: IntArray) -> IntArray:
+    """Per row of ``before`` (one participant): the best ``row_bound`` of a row of ``after`` with the same
+    person in a slot that may follow it (``_NONE`` if there is none)."""
+    owner, prev = _pairs(after)
+    lengths = np.bincount(owner, minlength=after.slot_start.shape[0])
+    offsets = np.cumsum(lengths) - lengths
+    slot, person = after.role_slot[0], after.role_provider[0]
+    per_row = lengths[slot]
+    row = np.repeat(np.arange(slot.shape[0]), per_row)
+    within = np.arange(row.shape[0]) - (np.cumsum(per_row) - per_row)[row]
+    earlier = prev[offsets[slot][row] + within]
+    people = int(max(person.max(initial=0), before.role_provider[0].max(initial=0))) + 1
+    wanted = earlier * people + person[row]
+    keys = before.role_slot[0] * people + before.role_provider[0]
+    order = np.argsort(keys, kind="stable")
+    pos = np.minimum(np.searchsorted(keys[order], wanted), max(keys.shape[0] - 1, 0))
+    hit = keys[order][pos] == wanted if keys.shape[0] else np.zeros(wanted.shape[0], dtype=bool)
+    best = np.full(keys.shape[0], _NONE, dtype=np.int64)
+    np.maximum.at(best, order[pos[hit]], row_bound[row[hit]])
+    return best
+
+
+def _bounds(steps: list[StepModel]) -> IntArray:
+    """Per first-step slot: an upper bound of any offer's points through it (its best rows plus the best
+    bound among the later slots it may reach, per person across a same-provider link; the rule that
+    one person fills one role of a step only lowers it)."""
+    slot_bound = _step_bound(steps[-1])
+    row_bound = steps[-1].role_points[0] if _single(steps[-1]) else None
+    for s in range(len(steps) - 1, 0, -1):
+        before, after = steps[s - 1], steps[s]
+        if after.same_provider_as_previous and row_bound is not None:  # one participant in both steps
+            row_bound = np.maximum(before.role_points[0] + _same_person_after(before, after, row_bound), _NONE)
+            slot_bound = np.full(before.slot_start.shape[0], _NONE, dtype=np.int64)
+            np.maximum.at(slot_bound, before.role_slot[0], row_bound)
+        else:
+            owner, prev = _pairs(after)
+            reach = np.full(before.slot_start.shape[0], _NONE, dtype=np.int64)
+            np.maximum.at(reach, prev, slot_bound[owner])
+            slot_bound = np.maximum(_step_bound(before) + reach, _NONE)
+            row_bound = before.role_points[0] + reach[before.role_slot[0]] if _single(before) else None
+    return slot_bound
+
+
+def _restricted(
+    steps: list[StepModel], keep: npt.NDArray[np.bool_]
+) -> tuple[list[StepModel], list[IntArray], list[tuple[IntArray, ...]]]:
+    """The model with only the ``keep`` first-step slots and the later slots they can reach; per step the
+    original index of each slot kept and, per role, of each row kept."""
+    models: list[StepModel] = []
+    slot_maps: list[IntArray] = []
+    row_maps: list[tuple[IntArray, ...]] = []
+    for s, step in enumerate(steps):
+        previous: tuple[IntArray, ...] = ()
+        if s > 0:
+            owner, prev = _pairs(step)
+            ok = keep[prev]
+            renumber = np.cumsum(keep) - 1
+            keep = np.zeros(step.slot_start.shape[0], dtype=bool)
+            keep[owner[ok]] = True
+            kept_owner, kept_prev = owner[ok], renumber[prev[ok]]
+            cuts = np.flatnonzero(np.diff(kept_owner)) + 1
+            previous = tuple(np.split(kept_prev, cuts)) if kept_owner.shape[0] else ()
+        model, rows = _restrict_model(step, keep)
+        models.append(evolve(model, previous=previous))
+        slot_maps.append(np.flatnonzero(keep))
+        row_maps.append(rows)
+    return models, slot_maps, row_maps
+
+
+def _points(steps: list[StepModel], pick: SequencePick) -> int:
+    return sum(
+        int(step.role_points[j][r])
+        for step, roles in zip(steps, pick.rows, strict=True)
+        for j, rs in enumerate(roles)
+        for r in rs
+    )
+
+
+def _best_offers(steps: list[StepModel], settings: Settings) -> tuple[list[SequencePick], bool]:
+    """The greedy over offer keys (exact: see the module docstring); and whether every solve was proven.
+
+    Each best offer is sought among the first-step slots of highest bound (8, then 4 times as many):
+    an answer at least as good as the best bound left out is the best overall.
+    """
+    from slotfinder._solve.cpsat import solve_sequence  # ortools loads only when a search runs
+
+    if any(step.slot_start.shape[0] == 0 for step in steps):
+        return [], True
+    deadline = time.perf_counter() + settings.time_limit_seconds
+    first = steps[0]
+    bound = _bounds(steps)
+    picks: list[SequencePick] = []
+    excluded: list[tuple[int, tuple[int, ...]]] = []
+    per_day: dict[int, int] = {}
+    proven = True
+    while len(picks) < settings.limit:
+        full = [d for d, n in per_day.items() if n >= settings.per_day]
+        order = np.flatnonzero(~np.isin(first.slot_day, full))
+        order = order[np.lexsort((first.slot_start[order], -bound[order]))]
+        size = 8
+        while True:
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                return picks, False
+            keep = np.zeros(first.slot_start.shape[0], dtype=bool)
+            keep[order[:size]] = True
+            models, slot_maps, row_maps = _restricted(steps, keep)
+            pick, ok = solve_sequence(SequenceModel(tuple(models), tuple(excluded)), left, settings.random_seed)
+            proven = proven and ok
+            value = _points(models, pick) if pick is not None else None
+            if size >= order.shape[0] or not ok or (value is not None and value >= bound[order[size]]):
+                break
+            size *= 4
+        if pick is None:
+            break
+        pick = SequencePick(
+            slots=tuple(int(slot_maps[s][i]) for s, i in enumerate(pick.slots)),
+            rows=tuple(
+                tuple(tuple(int(row_maps[s][j][r]) for r in rs) for j, rs in enumerate(roles))
+                for s, roles in enumerate(pick.rows)
+            ),
+            optimal=pick.optimal,
+        )
+        slot = pick.slots[0]
+        people = tuple(sorted(int(first.role_provider[0][r]) for r in pick.rows[0][0]))
+        excluded.append((int(first.slot_start[slot]), people))
+        day = int(first.slot_day[slot])
+        per_day[day] = per_day.get(day, 0) + 1
+        picks.append(pick)
+    return picks, proven
+
+
+def _keys_on_one_date(first: StepModel) -> bool:
+    """Every (start, person) of the first role lies on one local date (the greedy's exactness condition)."""
+    if not first.role_slot:
+        return True
+    slot, person = first.role_slot[0], first.role_provider[0]
+    pairs = np.unique(np.stack([first.slot_start[slot], person, first.slot_day[slot]]), axis=1)
+    keys = np.unique(pairs[:2], axis=1)
+    return bool(keys.shape[1] == pairs.shape[1])
+
+
+def _offer(steps: list[StepModel], found: list[_StepRows], pick: SequencePick) -> Offer:
+    appointments = []
+    for s, (step, rows) in enumerate(zip(steps, found, strict=True)):
+        table, scores = rows.table, rows.scores
+        chosen = [int(rows.role_rows[j][r]) for j, role in enumerate(pick.rows[s]) for r in role]
+        lead = chosen[0]
+        search = table.search
+        visit_type = search.visit_types[table.visit_type[lead]]
+        assert visit_type is not None  # a step always names its visit type
+        appointments.append(
+            Appointment(
+                step=s,
+                start=int(step.slot_start[pick.slots[s]]),
+                duration=int(table.duration[lead]),
+                providers=tuple(search.providers[table.provider[i]] for i in chosen),
+                location=search.locations[table.location[lead]],
+                room=table.rooms[table.room[lead]] if table.room[lead] >= 0 else None,
+                visit_type=visit_type,
+                score=float(sum(scores.total[i] for i in chosen)),
+            )
+        )
+    local_date = zones.EPOCH.date() + dt.timedelta(days=int(steps[0].slot_day[pick.slots[0]]))
+    return Offer(
+        appointments=tuple(appointments), score=float(sum(a.score for a in appointments)), local_date=local_date
+    )

@@ -1,0 +1,127 @@
+"""Fuzzing the Redox edge: mutated requests and scheduling events never crash outside the error tree,
+and no planted value (patient data stand-in) ever comes back in an error, a reason or the ignored report.
+
+Each example takes a real example message and overwrites one to three of its nodes with hostile JSON:
+huge or non-finite numbers, far-away or malformed date-times, lone surrogates, long strings, wrong
+shapes, sentinels as values and as keys, deep nesting. ``FUZZ_EXAMPLES`` sets how many examples each
+property draws (default 400, about fifteen seconds in all; a long campaign: ``FUZZ_EXAMPLES=100000``
+with ``HYPOTHESIS_PROFILE=long``).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import slotfinder
+from slotfinder.redox import parse_event
+from tests.support import example, seed
+
+SENTINEL = "ZZSENTINEL9"
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "400"))
+PRESET = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+CLINIC = slotfinder.prepare(slotfinder.demo_clinic())
+
+
+def _deep(levels: int) -> Any:
+    node: Any = SENTINEL
+    for _ in range(levels):
+        node = {"a": node}
+    return node
+
+
+_HOSTILE_VALUES: list[Any] = [
+    *(None, True, 0, -1, 10**23, 10**400, 1e308, float("inf"), float("-inf"), float("nan")),
+    *("", " ", "\ud800", "1e400", "inf", "9" * 400, "Z" * 300, SENTINEL, f"{SENTINEL}@example.com"),
+    *("9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z", "1899-12-31T23:59:59Z", "2025-10-21T19:00:00"),
+    *([], {}, [SENTINEL], [{}], {SENTINEL: 1}, {"a": SENTINEL}, _deep(40), [_deep(10)]),
+]
+HOSTILE: st.SearchStrategy[Any] = st.one_of(
+    st.sampled_from(_HOSTILE_VALUES), st.text(max_size=12), st.integers(), st.floats()
+)
+
+
+def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    yield prefix
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _paths(value, (*prefix, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _paths(value, (*prefix, index))
+
+
+@st.composite
+def _mutated(draw: st.DrawFn, message: dict[str, Any]) -> dict[str, Any]:
+    mutated = copy.deepcopy(message)
+    places = [p for p in _paths(message) if p]
+    for _ in range(draw(st.integers(1, 3))):
+        path = draw(st.sampled_from(places))
+        node: Any = mutated
+        try:
+            for step in path[:-1]:
+                node = node[step]
+            node[path[-1]] = draw(HOSTILE)
+        except (KeyError, IndexError, TypeError):  # an earlier mutation replaced a parent
+            continue
+    return mutated
+
+
+def _no_sentinel(*texts: object) -> None:
+    for text in texts:
+        assert SENTINEL not in str(text), "a planted value came back"
+
+
+@PRESET
+@given(_mutated(seed()))
+def test_mutated_requests_answer_or_raise_a_typed_error(message: dict[str, Any]) -> None:
+    """A mutated AvailableSlots request is answered or refused with a SlotfinderError; nothing planted leaks."""
+    try:
+        result = slotfinder.find_slots_redox(message, CLINIC.clinic)
+    except slotfinder.SlotfinderError as error:
+        _no_sentinel(error, *getattr(error, "problems", ()))
+        return
+    _no_sentinel(result.ignored, result.reasons)
+    json.dumps(result.to_redox())  # the response is always serialisable
+
+
+@PRESET
+@given(st.sampled_from(["new.json", "hold.json", "pushslots.json"]).flatmap(lambda name: _mutated(example(name))))
+def test_mutated_events_parse_or_raise_a_typed_error(message: dict[str, Any]) -> None:
+    """A mutated scheduling event parses or is refused with InvalidMessage; nothing planted leaks."""
+    try:
+        parse_event(message)
+    except slotfinder.InvalidMessage as error:
+        _no_sentinel(error, *error.problems)
+
+
+def _cli(tmp_path: Path, data: bytes) -> subprocess.CompletedProcess[str]:
+    path = tmp_path / "request.json"
+    path.write_bytes(data)
+    return subprocess.run(
+        [sys.executable, "-m", "slotfinder", "find", str(path)], capture_output=True, text=True, check=False
+    )
+
+
+def test_cli_refuses_hostile_files_in_one_line(tmp_path: Path) -> None:
+    """Deeply nested JSON, bytes that are not UTF-8 and far-away dates: exit 2, one line, no traceback."""
+    far = seed()
+    far["StartDateTime"] = "9999-12-31T23:59:59Z"
+    cases = {
+        b"[" * 100_000 + b"]" * 100_000: "nests deeper than",
+        b"\xff\xfe{": "not UTF-8",
+        json.dumps(far).encode(): "$.StartDateTime: must lie between",
+    }
+    for data, expected in cases.items():
+        done = _cli(tmp_path, data)
+        assert done.returncode == 2, done.stderr
+        assert expected in done.stderr and done.stderr.count("\n") == 1 and "Traceback" not in done.stderr

@@ -12,12 +12,10 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import random
-import statistics
-import time
-from collections.abc import Callable
 from typing import Any
 
 import slotfinder
+from benchmarks.typical_query import percentiles
 from slotfinder import Settings, find_slots, prepare
 from slotfinder.planning import sweep_baseline, synthetic_clinic, typical_request
 from slotfinder.walltime import instant_of
@@ -28,17 +26,6 @@ _P95 = 0.95
 _VISIT = 30
 _WEEKDAYS = frozenset(range(5))
 _FIRST = dt.date(2025, 10, 20)  # a Monday; the window crosses the US fall-back night (2025-11-02)
-
-
-def _percentiles(run: Callable[[], object], repeat: int) -> tuple[float, float]:
-    run()  # warm: template expansion in the prepared clinic, ortools import when a solver runs
-    samples = []
-    for _ in range(repeat):
-        began = time.perf_counter()
-        run()
-        samples.append((time.perf_counter() - began) * 1000)
-    samples.sort()
-    return statistics.median(samples), samples[min(len(samples) - 1, round(_P95 * (len(samples) - 1)))]
 
 
 def two_zone_clinic(
@@ -86,8 +73,8 @@ def measure(providers: int, days: int, repeat: int) -> list[dict[str, Any]]:
     rows = []
     for label, prepared, what, settings in cells:
         result = find_slots(prepared, what, settings, what.start)
-        p50, p95 = _percentiles(lambda: find_slots(prepared, what, settings, what.start), repeat)  # noqa: B023
-        base50, _ = _percentiles(lambda: sweep_baseline(prepared, what, _VISIT, settings.limit), repeat)  # noqa: B023
+        p50, p95 = percentiles(lambda: find_slots(prepared, what, settings, what.start), repeat)  # noqa: B023
+        base50, _ = percentiles(lambda: sweep_baseline(prepared, what, _VISIT, settings.limit), repeat)  # noqa: B023
         rows.append(
             {
                 "cell": label,

@@ -16,13 +16,14 @@ from collections.abc import Callable
 from slotfinder import Settings, find_slots, prepare
 from slotfinder.planning import sweep_baseline, synthetic_clinic, typical_request
 
-__all__ = ["main", "measure"]
+__all__ = ["main", "measure", "percentiles"]
 
 _OFFICE_VISIT = 30  # minutes: the typical request asks for an office visit
 _P95 = 0.95
 
 
-def _percentiles(run: Callable[[], object], repeat: int) -> tuple[float, float]:
+def percentiles(run: Callable[[], object], repeat: int) -> tuple[float, float]:
+    """p50 and p95 in milliseconds of ``repeat`` warm calls of ``run`` (one call first, untimed)."""
     run()  # warm: time-zone conversions, the prepared clinic's template expansion, ortools import
     samples = []
     for _ in range(repeat):
@@ -42,8 +43,8 @@ def measure(
     settings = Settings(limit=limit)
     now = request.start
     result = find_slots(prepared, request, settings, now)
-    engine = _percentiles(lambda: find_slots(prepared, request, settings, now), repeat)
-    baseline = _percentiles(lambda: sweep_baseline(prepared, request, _OFFICE_VISIT, limit), repeat)
+    engine = percentiles(lambda: find_slots(prepared, request, settings, now), repeat)
+    baseline = percentiles(lambda: sweep_baseline(prepared, request, _OFFICE_VISIT, limit), repeat)
     return {
         "engine_p50_ms": engine[0],
         "engine_p95_ms": engine[1],

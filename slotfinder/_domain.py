@@ -74,6 +74,12 @@ def _wall_time(_inst: Any, attribute: attrs.Attribute[Any], value: int) -> None:
         raise ValueError(f"{attribute.name} must lie in 0..1440 minutes after midnight, got {value}")
 
 
+def _later_same_day(inst: Any, _attribute: attrs.Attribute[Any], value: int) -> None:
+    """``end`` after ``start``, both wall-clock minutes of one local day (templates, openings, hours)."""
+    if value <= inst.start:
+        raise ValueError("end must be later than start on the same local day")
+
+
 def _weekdays(_inst: Any, attribute: attrs.Attribute[Any], value: frozenset[int]) -> None:
     if not value or not value <= frozenset(range(7)):
         raise ValueError(f"{attribute.name} must be a non-empty set of weekdays 0 (Monday) .. 6 (Sunday)")
@@ -149,17 +155,12 @@ class WeeklyTemplate:
     location_id: str
     weekdays: frozenset[int] = field(converter=_set, validator=_weekdays)
     start: int = field(validator=_wall_time)
-    end: int = field(validator=_wall_time)
+    end: int = field(validator=[_wall_time, _later_same_day])
     slot_length: int = field(default=15, validator=[_positive, _at_most_a_day])
     visit_types: tuple[str, ...] = field(default=(), converter=_tuple)
     effective_from: dt.date | None = None
     effective_until: dt.date | None = None
     room: str | None = None
-
-    @end.validator
-    def _after_start(self, _attribute: attrs.Attribute[int], value: int) -> None:
-        if value <= self.start:
-            raise ValueError("end must be later than start on the same local day")
 
     def in_effect(self, date: dt.date) -> bool:
         """The template gives working time on this local date (its weekday, within its effective dates)."""
@@ -178,15 +179,10 @@ class Opening:
     location_id: str
     date: dt.date
     start: int = field(validator=_wall_time)
-    end: int = field(validator=_wall_time)
+    end: int = field(validator=[_wall_time, _later_same_day])
     slot_length: int = field(default=15, validator=[_positive, _at_most_a_day])
     visit_types: tuple[str, ...] = field(default=(), converter=_tuple)
     room: str | None = None
-
-    @end.validator
-    def _after_start(self, _attribute: attrs.Attribute[int], value: int) -> None:
-        if value <= self.start:
-            raise ValueError("end must be later than start on the same local day")
 
 
 @frozen
@@ -194,15 +190,10 @@ class WorkingHours:
     """One block of a date override: wall-clock start/end on the override's date, like an opening's."""
 
     start: int = field(validator=_wall_time)
-    end: int = field(validator=_wall_time)
+    end: int = field(validator=[_wall_time, _later_same_day])
     slot_length: int = field(default=15, validator=[_positive, _at_most_a_day])
     visit_types: tuple[str, ...] = field(default=(), converter=_tuple)
     room: str | None = None
-
-    @end.validator
-    def _after_start(self, _attribute: attrs.Attribute[int], value: int) -> None:
-        if value <= self.start:
-            raise ValueError("end must be later than start on the same local day")
 
 
 @frozen

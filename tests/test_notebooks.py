@@ -9,7 +9,6 @@ findings are backed by assertions in the notebooks' own code cells, which this r
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 import nbformat
@@ -77,13 +76,10 @@ def test_notebook_runs(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         kernel_name="python3",
         resources={"metadata": {"path": str(NOTEBOOKS)}},
     )
-    started = time.perf_counter()
-    try:
+    try:  # CELL_TIMEOUT bounds a hang; how long a notebook takes is not asserted (a loaded machine is slower)
         client.execute()
     except CellExecutionError as error:  # the failing cell and its traceback, uncoloured
         pytest.fail(f"{path.name}: {_ANSI.sub('', str(error))[-4000:]}", pytrace=False)
-    elapsed = time.perf_counter() - started
-    assert elapsed < 90, f"{path.name} took {elapsed:.0f} s"
 
 
 if __name__ == "__main__":  # python tests/test_notebooks.py: strip every notebook before committing

@@ -46,6 +46,9 @@ def _parser(planning: bool = False) -> argparse.ArgumentParser:
     imports.add_argument("--map", help="calendar map JSON: which provider or room and location each .ics is")
     imports.add_argument("--from", dest="first", help="first local date of .ics expansion (default: 30 days ago)")
     imports.add_argument("--to", dest="last", help="last local date of .ics expansion (default: a year after --from)")
+    imports.add_argument(
+        "--strict", action="store_true", help="refuse an .ics file for one broken component (default: skip it)"
+    )
     ingest = commands.add_parser("ingest", help="apply Redox scheduling messages to a store")
     ingest.add_argument("--db", required=True, help="SQLite calendar store")
     ingest.add_argument("messages", nargs="*", help="message files: one message, or a JSON array of messages")
@@ -65,6 +68,12 @@ def _parser(planning: bool = False) -> argparse.ArgumentParser:
     purge.add_argument(
         "--retention", metavar="DAYS", help="keep this many days from now on (the default cutoff); 'off' clears it"
     )
+    serve = commands.add_parser("serve", help="serve a store over HTTP: the Redox destination, health checks")
+    serve.add_argument("--db", required=True, help="SQLite calendar store")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8080, help="port to listen on (default 8080)")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    serve.add_argument("--config", help="TOML settings: redox_token, max_body_bytes, rejected_event_status")
     if planning:
         from slotfinder.planning import _cli as planning_cli
 
@@ -217,11 +226,14 @@ def _dates(args: argparse.Namespace) -> tuple[dt.date, dt.date]:
 
 
 def _import(args: argparse.Namespace) -> int:
+    """Each file: a clinic, or a calendar whose counts are printed (applied, skipped and why); a calendar
+    that applies nothing is named on stderr and the command exits 2 (after the other files)."""
     from slotfinder.ical._read import declared_source, load_calendar_map
-    from slotfinder.store._imports import ical_envelope
+    from slotfinder.store._imports import ical_envelope, import_summary
     from slotfinder.store._sqlite import CalendarStore
 
     mapped = {p.resolve(): s for p, s in load_calendar_map(args.map)} if args.map else {}
+    empty: list[str] = []
     with CalendarStore(args.db) as store:
         for path in args.sources:
             if path.endswith(".ics"):
@@ -232,8 +244,9 @@ def _import(args: argparse.Namespace) -> int:
                     raise _InputError(f"{path}: cannot read ({error.strerror})") from None
                 source = mapped.get(Path(path).resolve()) or declared_source(text, Path(path).name)
                 body = ical_envelope(
-                    text, source.name, source.location_id, source.provider_id, source.room, first, last
-                )
+                    text, source.name, source.location_id, source.provider_id, source.room, first, last,
+                    strict=args.strict,
+                )  # fmt: skip
                 done = store.import_calendar("ical", body)
             else:
                 data = _read_json(path)
@@ -241,10 +254,20 @@ def _import(args: argparse.Namespace) -> int:
                     done = store.import_calendar("fhir", json.dumps(data))
                 else:
                     done = store.load_clinic(data)
-            sys.stdout.write(f"{path}: imported (log {done.seq})\n")
-            for note in done.anomalies:
-                sys.stdout.write(f"  {note}\n")
-    return 0
+                    sys.stdout.write(f"{path}: imported (log {done.seq})\n")
+                    for note in done.anomalies:
+                        sys.stdout.write(f"  {note}\n")
+                    continue
+            record = next(e.record for e in reversed(store.log()) if e.seq == done.seq)
+            busy, open_times, lines = import_summary(record, done.anomalies)
+            sys.stdout.write(f"{path}: imported (log {done.seq}): {lines[0]}\n")
+            for line in [*lines[1:], *done.anomalies]:
+                sys.stdout.write(f"  {line}\n")
+            if busy + open_times == 0:
+                empty.append(path)
+    for path in empty:
+        sys.stderr.write(f"slotfinder: {path}: applied nothing (every item skipped; see the reasons above)\n")
+    return BAD_INPUT if empty else 0
 
 
 def _ingest(args: argparse.Namespace) -> int:
@@ -348,12 +371,30 @@ def _purge(args: argparse.Namespace) -> int:
     return 0
 
 
+_SERVER_EXTRA = ("starlette", "uvicorn")  # what `pip install 'slotfinder[server]'` adds
+
+
+def _serve(args: argparse.Namespace) -> int:
+    missing = [name for name in _SERVER_EXTRA if not _installed(name)]
+    if missing:
+        sys.stderr.write(f"slotfinder: serve needs the server extra ({', '.join(missing)} missing): ")
+        sys.stderr.write("pip install 'slotfinder[server]'\n")
+        return BAD_INPUT
+    from slotfinder.server._app import run
+
+    try:
+        run(args.db, args.config, args.host, args.port, args.workers)
+    except ValueError as error:  # one line, never the token
+        raise _InputError(str(error)) from None
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``slotfinder`` command."""
     words = list(sys.argv[1:] if argv is None else argv)
     planning = bool(words) and words[0] in PLANNING_COMMANDS
     args = _parser(planning).parse_args(words)
-    commands = {"import": _import, "ingest": _ingest, "reconcile": _reconcile, "purge": _purge}
+    commands = {"import": _import, "ingest": _ingest, "reconcile": _reconcile, "purge": _purge, "serve": _serve}
     if planning:
         missing = [name for name in _PLANNING_EXTRA if not _installed(name)]
         if missing:  # before any work is done: a one-line hint, not a traceback at the end of a long run

@@ -26,9 +26,11 @@ __all__ = [
     "LimitPeriod",
     "Location",
     "LocationFilter",
+    "Need",
     "OpenTime",
     "Opening",
     "PatientId",
+    "Pool",
     "Preference",
     "Provider",
     "ProviderFilter",
@@ -107,6 +109,22 @@ class Provider:
 
 
 @frozen
+class Pool:
+    """``units`` interchangeable units of one resource ``kind`` at a location (3 infusion chairs)."""
+
+    kind: str = field(validator=_non_empty)
+    units: int = field(validator=_at_least_one)
+
+
+@frozen
+class Need:
+    """A visit type needs ``units`` free units of the pooled resource ``kind`` at its location."""
+
+    kind: str = field(validator=_non_empty)
+    units: int = field(default=1, validator=_at_least_one)
+
+
+@frozen
 class Location:
     """A place visits happen: a department of a facility, in one IANA time zone."""
 
@@ -117,6 +135,7 @@ class Location:
     type: str | None = None
     rooms: tuple[str, ...] = field(default=(), converter=_tuple)
     equipment: tuple[str, ...] = field(default=(), converter=_tuple)  # named units (an ECG cart, an ultrasound)
+    pools: tuple[Pool, ...] = field(default=(), converter=_tuple)  # interchangeable units per kind
 
 
 @frozen
@@ -131,6 +150,7 @@ class VisitType:
     needs_room: bool = False
     rooms: tuple[str, ...] = field(default=(), converter=_tuple)
     equipment: tuple[str, ...] = field(default=(), converter=_tuple)  # units it needs, every one, all visit long
+    needs: tuple[Need, ...] = field(default=(), converter=_tuple)  # free units of pooled kinds, all visit long
     # Buffers (docs/clinic-format.md): minutes before and after the visit that its provider, room and
     # equipment must also have free, for a new visit and for existing bookings of this type alike.
     buffer_before: int = field(default=0, validator=[_not_negative, _at_most_a_day])
@@ -309,6 +329,8 @@ class Busy:
     release_before: int | None = None
     equipment: str | None = None  # the equipment unit it occupies (with location_id)
     visit_type: str | None = None  # the visit's type code: its buffers occupy too, booking limits count it
+    pool: str | None = None  # a pooled resource kind of its location (with location_id) it occupies units of
+    pool_units: int = field(default=1, validator=_at_least_one)  # how many units of ``pool`` it occupies
 
     @end.validator
     def _after_start(self, _attribute: attrs.Attribute[int], value: int) -> None:

@@ -27,6 +27,12 @@ Semantics (the brief, sections 2-5, as the tests' task statement spells them out
   a new visit of a type with buffers also needs no item itself (unwidened) that would keep it out over
   the visit widened by its own buffers, for the provider, its room and its equipment, wherever the
   working time is; the patient's own items are checked over the visit only;
+* pooled resources: a location's pool of a kind has N interchangeable units; an item with ``pool``
+  takes ``pool_units`` of them (over its buffered minutes) when it would keep the visit's type out;
+  a visit needing k units of a kind needs, at every minute of the visit, at most N - k taken, and at
+  every minute of the visit widened by its own buffers at most N - k taken by the items themselves
+  (a location without the kind, or with fewer than k units, offers no such visit); an item with a
+  pool is not a closure;
 * booking limits: a start is dropped when the provider's bookings (and holds, when they count) of the
   limit's types (an untyped item only for limits of every type), starting on the same local date at
   the new visit's location, in the same ISO week of those dates, or inside the block the start is
@@ -509,6 +515,7 @@ def reference_candidates(clinic: Clinic, request: SlotRequest, settings: Setting
             item.provider_id is None
             and item.room is None
             and item.equipment is None
+            and item.pool is None
             and item.location_id == location_id
         )
 
@@ -545,6 +552,39 @@ def reference_candidates(clinic: Clinic, request: SlotRequest, settings: Setting
             and reach_start < item.end
             for item in clinic.busy
         )
+
+    pool_maps: dict[tuple[str, str, str | None, bool], list[int]] = {}
+
+    def pool_occupied(location_id: str, kind: str, code: str | None, buffered: bool) -> list[int]:
+        """Units of the pooled ``kind`` at the location taken, minute by minute, by the items that keep a
+        visit of ``code`` out (with their buffers when ``buffered``)."""
+        key = (location_id, kind, code, buffered)
+        if key not in pool_maps:
+            counts = [0] * (hi - lo)
+            for item in clinic.busy:
+                if item.location_id == location_id and item.pool == kind and item.blocks(code, now):
+                    a, b = occupied(item) if buffered else (item.start, item.end)
+                    for m in range(max(a, lo), min(b, hi)):
+                        counts[m - lo] += item.pool_units
+            pool_maps[key] = counts
+        return pool_maps[key]
+
+    def pools_free(location_id: str, visit_type: VisitType, start: int, end: int) -> bool:
+        """Every minute of the visit leaves the units it needs of each kind free (items with their buffers),
+        and so does every minute of the visit with its own buffers (the items themselves)."""
+        total = {p.kind: p.units for p in location_of[location_id].pools}
+        for need in visit_type.needs:
+            spare = total.get(need.kind, 0) - need.units
+            if spare < 0:
+                return False
+            taken = pool_occupied(location_id, need.kind, visit_type.code, True)
+            if max(taken[start - lo : end - lo]) > spare:
+                return False
+            reach_start, reach_end = widened(visit_type, start, end)
+            taken = pool_occupied(location_id, need.kind, visit_type.code, False)
+            if max(taken[reach_start - lo : reach_end - lo]) > spare:
+                return False
+        return True
 
     alignment = (settings.start_alignment or clinic.start_alignment).value
     open_dates: set[tuple[str | None, str, dt.date]] = set()  # (code, location, local date) with a start
@@ -589,6 +629,8 @@ def reference_candidates(clinic: Clinic, request: SlotRequest, settings: Setting
                             or not resource_free(location_id, "equipment", u, visit_type, start, end)
                             for u in visit_type.equipment
                         ):
+                            continue
+                        if visit_type is not None and not pools_free(location_id, visit_type, start, end):
                             continue
                         if visit_type is not None and visit_type.needs_room:
                             eligible = [

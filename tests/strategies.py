@@ -26,8 +26,10 @@ from slotfinder._domain import (
     LimitPeriod,
     Location,
     LocationFilter,
+    Need,
     Opening,
     PatientId,
+    Pool,
     Preference,
     Provider,
     ProviderFilter,
@@ -59,6 +61,7 @@ ANCHORS = tuple(sorted({d for ds in TRANSITIONS.values() for d in ds} | set(ORDI
 
 ROOMS = ("R1", "R2", "R3")
 UNITS = ("ECG", "US")  # equipment units
+POOLS = ("CHAIR", "BAY")  # pooled resource kinds
 CODES = ("V1", "V2", "V3")
 PATIENT = PatientId("M1", "MR")
 
@@ -112,6 +115,26 @@ def _variant(text: str) -> st.SearchStrategy[str]:
     return st.sampled_from((text, text.lower(), text.upper(), f" {text} "))
 
 
+def _pools(pooled: bool) -> st.SearchStrategy[tuple[Pool, ...]]:
+    """A location's pools: mostly some chairs (1-3), sometimes bays too, sometimes none (``pooled``: both)."""
+    chairs = st.builds(Pool, st.just("CHAIR"), st.sampled_from((1, 1, 2, 3)))
+    bays = st.builds(Pool, st.just("BAY"), st.integers(1, 2))
+    if pooled:
+        return st.tuples(st.builds(Pool, st.just("CHAIR"), st.sampled_from((1, 2, 2, 3))), bays)
+    return st.just(()) | st.tuples(chairs) | st.tuples(chairs, bays) | st.tuples(bays)
+
+
+def _needs(pooled: bool) -> st.SearchStrategy[tuple[Need, ...]]:
+    """A visit type's needs: none half the time (a quarter when ``pooled``), else mostly a chair or two
+    (sometimes more than a location has)."""
+    chairs = st.tuples(st.builds(Need, st.just("CHAIR"), st.sampled_from((1, 1, 1, 2))))
+    bays = st.tuples(st.builds(Need, st.just("BAY"), st.just(1)))
+    both = st.tuples(st.builds(Need, st.just("CHAIR"), st.just(1)), st.builds(Need, st.just("BAY"), st.just(1)))
+    if pooled:
+        return st.just(()) | chairs | chairs | both
+    return st.just(()) | st.just(()) | chairs | chairs | bays | both
+
+
 @st.composite
 def _booking_limit(draw: st.DrawFn, provider_ids: tuple[str, ...], codes: tuple[str, ...]) -> BookingLimit:
     """A booking limit small enough to bite on the few bookings a scenario has."""
@@ -127,7 +150,9 @@ def _booking_limit(draw: st.DrawFn, provider_ids: tuple[str, ...], codes: tuple[
 
 
 @st.composite
-def scenarios(draw: st.DrawFn, small: bool = False, dense: bool = False, aligned: bool = False) -> Scenario:
+def scenarios(
+    draw: st.DrawFn, small: bool = False, dense: bool = False, aligned: bool = False, pooled: bool = False
+) -> Scenario:
     """A random scenario; ``small`` keeps candidates few (short blocks, coarse grid, one day).
 
     ``dense``: one provider at one location, a few busy items all over its working time, one visit
@@ -144,6 +169,10 @@ def scenarios(draw: st.DrawFn, small: bool = False, dense: bool = False, aligned
     ISO week or session, of some visit types or providers), with holds counting or not; small ones,
     which the iCalendar and FHIR round trips use, have neither (those formats carry no busy item's
     visit type).
+
+    Scenarios that are not ``small`` may have pooled resources (``Location.pools``, ``VisitType.needs``,
+    busy items with ``pool``); ``pooled`` makes them decide a lot: every location has chairs, most
+    visit types need some, and more items take chairs.
     """
     zone_a = draw(st.sampled_from(ZONES))
     zone_b = draw(st.sampled_from((zone_a, *ZONES)))
@@ -165,6 +194,7 @@ def scenarios(draw: st.DrawFn, small: bool = False, dense: bool = False, aligned
                 type=draw(st.sampled_from(("Clinic", None))),
                 rooms=rooms,
                 equipment=draw(st.just(()) | _subset(UNITS)),
+                pools=() if small else draw(_pools(pooled)),
             )
         )
     location_ids = tuple(loc.id for loc in locations)
@@ -182,6 +212,7 @@ def scenarios(draw: st.DrawFn, small: bool = False, dense: bool = False, aligned
             needs_room=draw(st.booleans() if dense else st.integers(0, 2).map(lambda n: n == 0)),
             rooms=() if dense else draw(st.just(()) | _subset(ROOMS)),
             equipment=draw(st.just(()) | st.just(()) | _subset(UNITS)),
+            needs=() if small else draw(_needs(pooled)),
             # buffers: busy items of this type occupy them too, and a new visit needs its own free
             buffer_before=draw(st.sampled_from((0, 0, 5, 15, 30))),
             buffer_after=draw(st.sampled_from((0, 0, 10, 15, 45))),
@@ -446,6 +477,26 @@ def scenarios(draw: st.DrawFn, small: bool = False, dense: bool = False, aligned
         if not small and item.kind in (BusyKind.BOOKING, BusyKind.HOLD, BusyKind.BLOCK) and not item.reserved_for:
             item = evolve(item, visit_type=draw(st.sampled_from((None, *codes))))  # its buffers, its limits
         busy.append(item)
+    # Units of pooled kinds (not in small scenarios: iCalendar and FHIR carry no pools), mostly of a kind
+    # some visit type needs, at a location that has it, over working time: so they decide often.
+    needed = sorted({n.kind for v in visit_types for n in v.needs}) or list(POOLS)
+    for _ in range(0 if small else draw(st.integers(2, 6) if pooled else st.integers(0, 4))):
+        start, _, provider_id, location_id = when()
+        end = start + draw(st.sampled_from((15, 30, 60, 120, 240)))
+        pool_kind = draw(st.sampled_from((BusyKind.BOOKING, BusyKind.HOLD, BusyKind.BLOCK)))
+        item = Busy(
+            pool_kind,
+            start,
+            end,
+            provider_id=draw(st.sampled_from((None, None, provider_id))),
+            location_id=location_id,
+            pool=draw(st.sampled_from((*needed, *needed, *POOLS))),
+            pool_units=draw(st.sampled_from((1, 1, 2))),
+            reserved_for=draw(st.just(()) | reserved) if pool_kind is BusyKind.BLOCK else (),
+        )
+        if not item.reserved_for:
+            item = evolve(item, visit_type=draw(st.sampled_from((None, *codes))))  # its buffers, its limits
+        busy.append(item)
 
     clinic = Clinic(
         providers=providers,
@@ -488,7 +539,7 @@ def scenarios(draw: st.DrawFn, small: bool = False, dense: bool = False, aligned
                 )
             )
     visit_filters = []
-    if dense or draw(st.integers(0, 2)) > 0:
+    if dense or pooled or draw(st.integers(0, 2)) > 0:
         for _ in range(1 if dense else draw(st.integers(1, 2))):
             visit_type = draw(st.sampled_from(visit_types))
             visit_filters.append(

@@ -18,6 +18,7 @@ Layers (a module belongs to the first that matches):
   ``slotfinder.intervals``;
 * **format edges**: ``slotfinder.redox``, ``slotfinder.fhir``, ``slotfinder.ical``;
 * **store**: ``slotfinder.store``;
+* **server**: ``slotfinder.server`` (HTTP: the Redox destination, FHIR ``$find``, health checks), above the store;
 * **public API**: ``slotfinder`` (the root) and ``slotfinder.frames``;
 * **applications**: ``slotfinder.planning``, ``benchmarks``, and the command line.
 """
@@ -41,6 +42,7 @@ PACKAGES = ("slotfinder", "benchmarks")
 
 EDGES = ("slotfinder.redox", "slotfinder.fhir", "slotfinder.ical")
 STORE = "slotfinder.store"
+SERVER = "slotfinder.server"
 PLANNING = "slotfinder.planning"
 CLI = ("slotfinder._cli", "slotfinder.__main__")
 PUBLIC_ROOTS = frozenset(
@@ -129,7 +131,13 @@ def internal(i: Import) -> bool:
 def layer(name: str) -> str:
     """The layer of a module (see the module docstring)."""
     parts = name.split(".")
-    by_package = [(EDGES, "edge"), ((STORE,), "store"), ((PLANNING,), "planning"), (("benchmarks",), "benchmarks")]
+    by_package = [
+        (EDGES, "edge"),
+        ((STORE,), "store"),
+        ((SERVER,), "server"),
+        ((PLANNING,), "planning"),
+        (("benchmarks",), "benchmarks"),
+    ]
     if name in CLI:
         found = "cli"
     elif name in ("slotfinder.walltime", "slotfinder.intervals") or (len(parts) > 1 and parts[1].startswith("_")):
@@ -216,9 +224,10 @@ def test_no_import_cycles() -> None:
 
 
 def test_layer_rules_see_every_module() -> None:
-    """The layer map covers the package: core, edges, store, planning and the CLI all have members."""
+    """The layer map covers the package: core, edges, store, server, planning and the CLI all have members."""
     layers = {layer(name) for name in modules()}
-    assert layers == {"core", "edge", "store", "planning", "public", "cli", "benchmarks"}
+    assert layers == {"core", "edge", "store", "server", "planning", "public", "cli", "benchmarks"}
+    assert layer("slotfinder.server._app") == "server"
     assert layer("slotfinder._solve.cpsat") == layer("slotfinder.walltime") == "core"
     assert layer("slotfinder.ical._read") == "edge"
     assert layer("slotfinder") == layer("slotfinder.frames") == "public"
@@ -247,6 +256,25 @@ def test_format_edges_import_only_core_and_themselves() -> None:
 def test_store_imports_core_and_format_edges() -> None:
     """The store imports core, the format edges (it ingests Redox events, FHIR and iCalendar) and itself."""
     none_of(_violations("store", {"core", "edge", "store"}), "the store imports planning, frames or the root")
+
+
+def test_server_imports_core_format_edges_and_store() -> None:
+    """The server imports core, the format edges, the store and itself: not planning, frames or the root."""
+    none_of(_violations("server", {"core", "edge", "store", "server"}), "the server imports a layer it may not")
+
+
+def test_only_the_command_line_imports_the_server_and_only_inside_a_function() -> None:
+    """The server (and Starlette, uvicorn) loads only when ``serve`` runs: outside the server, only
+    ``slotfinder._cli`` imports it, and only inside a function."""
+    offenders = [
+        str(i)
+        for i in all_imports()
+        if _within(i.target, SERVER)
+        and layer(i.importer) != "server"
+        and (i.importer != "slotfinder._cli" or not i.in_function)
+    ]
+    none_of(offenders, "the server imported at module level or by a module other than the CLI")
+    assert any(_within(i.target, SERVER) for i in imports_of("slotfinder._cli")), "the CLI runs serve"
 
 
 @pytest.mark.parametrize("who", ["planning", "benchmarks"])

@@ -1,8 +1,9 @@
 """The public surface, pinned (in the manner of httpx's exported-members test).
 
 Public namespaces: the root ``slotfinder``, ``slotfinder.walltime``, ``slotfinder.frames``, the format
-edges ``slotfinder.redox``, ``slotfinder.fhir``, ``slotfinder.ical``, the store ``slotfinder.store``
-and ``slotfinder.planning``. Everything else has a ``_`` segment in its dotted path and is private.
+edges ``slotfinder.redox``, ``slotfinder.fhir``, ``slotfinder.ical``, the store ``slotfinder.store``,
+the server ``slotfinder.server`` and ``slotfinder.planning``. Everything else has a ``_`` segment in its
+dotted path and is private.
 A namespace's ``__all__`` is sorted and is exactly what it offers: adding a public name without
 exporting it, or exporting a name that is not there, fails here.
 """
@@ -31,6 +32,7 @@ REEXPORTING = (
     "slotfinder.intervals",
     "slotfinder.planning",
     "slotfinder.redox",
+    "slotfinder.server",
     "slotfinder.store",
     "slotfinder.walltime",
 )

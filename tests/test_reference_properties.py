@@ -145,7 +145,13 @@ def _assert_free(s: Scenario, slot: RankedSlot) -> None:
     assert earliest <= start < last
 
     def closure(item: Busy) -> bool:
-        return item.provider_id is None and item.room is None and item.location_id == location
+        return (
+            item.provider_id is None
+            and item.room is None
+            and item.equipment is None  # an equipment unit's or a pool's item is not a closure
+            and item.pool is None
+            and item.location_id == location
+        )
 
     for item in clinic.busy:
         if _overlaps(item, start, end):

@@ -47,9 +47,11 @@ from slotfinder._domain import (
     DateOverride,
     LimitPeriod,
     Location,
+    Need,
     Opening,
     OpenTime,
     PatientId,
+    Pool,
     Provider,
     StartAlignment,
     VisitType,
@@ -240,6 +242,10 @@ def _busy_rules(b: Any) -> Iterator[tuple[str | None, str]]:
         yield "visit_type", "only a booking, a hold or a block is a visit of some type"
     if b.visit_type is not None and b.reserved_for:
         yield "visit_type", "a block reserved for visit types is not itself a visit: give one or the other"
+    if b.pool is not None and b.location_id is None:
+        yield "pool", "needs location_id: pools belong to a location"
+    if b.pool_units != 1 and b.pool is None:
+        yield "pool_units", "only applies with pool"
     if b.provider_id is None and b.location_id is None and not b.patients and b.equipment is None:
         yield None, "must occupy something: provider_id, location_id (with or without room), equipment or patients"
 
@@ -334,7 +340,7 @@ _converter.register_unstructure_hook(LimitPeriod, lambda period: period.value)
 
 # Leaves first, Clinic last: a generated hook looks up the hooks of its fields' types once, when made.
 _WALL: dict[str, tuple[_Parse, _Format]] = {"start": (_wall_start, _wall_text), "end": (_wall_end, _wall_text)}
-for _cls in (Provider, Location, PatientId):
+for _cls in (Provider, Pool, Location, PatientId, Need):
     _register(_cls, _constructor(_cls))
 _register(VisitType, _constructor(VisitType, _visit_type_rules))
 _register(Opening, _constructor(Opening), _WALL)

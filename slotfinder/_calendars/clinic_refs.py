@@ -73,6 +73,52 @@ def _units(raw: Mapping[str, Any], key: str, noun: str, what: str, problems: Pro
     return named
 
 
+def _whole(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _kinds(obj: Mapping[str, Any], key: str, path: str, problems: Problems) -> Iterator[tuple[str, str, int | None]]:
+    """(path, kind, units) of the ``key`` entries ("pools" or "needs") of ``obj``; a kind repeated is a problem."""
+    entries = obj.get(key)
+    seen: set[str] = set()
+    for i, entry in enumerate(entries if isinstance(entries, list) else []):
+        if isinstance(entry, Mapping) and isinstance(entry.get("kind"), str):
+            entry_path = item_path(key_path(path, key), i)
+            if entry["kind"] in seen:
+                problems.add(key_path(entry_path, "kind"), "duplicate kind (give it once, with its units)")
+            seen.add(entry["kind"])
+            yield entry_path, entry["kind"], _whole(entry.get("units", 1))
+
+
+def _check_pools(raw: Mapping[str, Any], problems: Problems) -> None:
+    """Pool kinds are unique per location; what a visit type needs and a busy item occupies exists in enough units."""
+    pools: dict[str, dict[str, int | None]] = {}  # location id -> kind -> units
+    for path, loc in _objects(raw, "locations"):
+        kinds = {kind: units for _, kind, units in _kinds(loc, "pools", path, problems)}
+        if isinstance(loc.get("id"), str):
+            pools.setdefault(loc["id"], {}).update(kinds)
+    largest: dict[str, int | None] = {}
+    for kinds in pools.values():
+        for kind, units in kinds.items():
+            known = largest.get(kind, 0)
+            largest[kind] = None if units is None or known is None else max(known, units)
+    for path, visit_type in _objects(raw, "visit_types"):
+        for need_path, kind, units in _kinds(visit_type, "needs", path, problems):
+            most = largest.get(kind, 0)
+            if kind not in largest:
+                problems.add(key_path(need_path, "kind"), "no location has a pool of this kind")
+            elif units is not None and most is not None and units > most:
+                problems.add(key_path(need_path, "units"), "more units than any location's pool of this kind has")
+    for path, item in _objects(raw, "busy"):
+        pool, location, units = item.get("pool"), item.get("location_id"), _whole(item.get("pool_units", 1))
+        if not isinstance(pool, str) or not isinstance(location, str) or location not in pools:
+            continue
+        if pool not in pools[location]:
+            problems.add(key_path(path, "pool"), "the location has no pool of this kind")
+        elif units is not None and (total := pools[location][pool]) is not None and units > total:
+            problems.add(key_path(path, "pool_units"), "more units than the location's pool of this kind has")
+
+
 def _check_limits(
     raw: Mapping[str, Any], providers: set[str] | None, codes: set[str] | None, problems: Problems
 ) -> None:
@@ -119,6 +165,7 @@ def check_references(raw: Mapping[str, Any], problems: Problems) -> None:
                 if codes is not None and code not in codes:
                     problems.add(item_path(key_path(path, codes_key), i), "no visit type has this code")
     _check_overrides(raw, codes, rooms, problems)
+    _check_pools(raw, problems)
     _check_limits(raw, providers, codes, problems)
 
 

@@ -181,6 +181,7 @@ class BusyIndex:
         by_provider: dict[str, list[Busy]] = defaultdict(list)
         by_room: dict[tuple[str, str], list[Busy]] = defaultdict(list)
         closures: dict[str, list[Busy]] = defaultdict(list)
+        by_pool: dict[tuple[str, str], list[Busy]] = defaultdict(list)
         self.by_patient: dict[str, list[Busy]] = defaultdict(list)
         for item in busy:
             if item.provider_id is not None:
@@ -189,16 +190,20 @@ class BusyIndex:
                 by_room[(item.location_id, item.room)].append(item)
             if item.location_id is not None and item.equipment is not None:
                 by_room[(item.location_id, _UNIT + item.equipment)].append(item)
+            if item.location_id is not None and item.pool is not None:
+                by_pool[(item.location_id, item.pool)].append(item)
             if (
                 item.provider_id is None
                 and item.room is None
                 and item.equipment is None
+                and item.pool is None
                 and item.location_id is not None
             ):
                 closures[item.location_id].append(item)
             for patient in item.patients:
                 self.by_patient[patient.id].append(item)
         self.by_provider = dict(by_provider)
+        self._by_pool = dict(by_pool)
         self._buffers = {code: around for code, around in (buffers or {}).items() if around != (0, 0)}
         # Most items block whatever the visit type and the time of asking: merge those once, buffered
         # and (only when some item has buffers) plain.
@@ -254,6 +259,16 @@ class BusyIndex:
     ) -> list[Interval]:
         """Time an equipment unit cannot serve a visit of ``visit_type`` (kept like a room)."""
         return self.room_busy(location_id, _UNIT + unit, visit_type, now, buffered=buffered)
+
+    def pool_busy(
+        self, location_id: str, kind: str, visit_type: str | None, now: int, *, buffered: bool = True
+    ) -> list[tuple[int, int, int]]:
+        """(start, end, units) of the items occupying units of the pooled ``kind`` at ``location_id`` that keep
+        a visit of ``visit_type`` out (a reserved block only for other types), sorted; ``buffered``: see the
+        class. Closures of the location are not here: they keep the provider out already."""
+        span = self._span if buffered else _own
+        items = self._by_pool.get((location_id, kind), [])
+        return sorted((*span(b), b.pool_units) for b in items if b.blocks(visit_type, now))
 
     def _span(self, item: Busy) -> Interval:
         """The time an item occupies: its own, widened by the buffers of its visit type."""

@@ -5,7 +5,8 @@ visit type, minus the provider's busy time and the location's closures. Starts s
 block from its start instant; a start is a candidate when the whole visit fits in free time, a room
 the visit needs is free for all of it, the patient has no appointment then, and it lies in
 ``[max(window start, now + notice), window end)``. Equipment the visit type needs must be at the
-location and free for all of the visit. Other start alignments (clock, after busy) are in
+location and free for all of the visit, and enough units of each pooled kind it needs (``pools.py``).
+Other start alignments (clock, after busy) are in
 ``alignment.py``; a visit type's notice and advance limits in ``horizon.py``, its rolling dates in
 ``rolling.py``.
 
@@ -35,6 +36,7 @@ from slotfinder._settings import Settings
 from slotfinder._solve.alignment import aligned_grid
 from slotfinder._solve.horizon import within_horizon
 from slotfinder._solve.limits import LimitIndex
+from slotfinder._solve.pools import pools_free
 
 __all__ = ["CandidateTable", "Search", "find_candidates", "location_room_filter", "search_blocks"]
 
@@ -309,6 +311,10 @@ def _group_candidates(
         if unit not in location.equipment:  # the location has no such unit: nothing fits here
             return None
         keep &= _clear(partial(index.equipment_busy, location_id, unit, code, search.now), starts, ends, visit_type)
+    pooled = pools_free(index, location, visit_type, search.now, starts, ends)
+    if pooled is None:  # the location has too few units (or none) of a kind the visit type needs
+        return None
+    keep &= pooled
 
     room = np.full(starts.shape, -1, dtype=np.int64)
     if visit_type is not None and visit_type.needs_room:

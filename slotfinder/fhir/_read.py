@@ -3,7 +3,10 @@
 Only this module and ``write.py`` know FHIR field names. Every rule is stated in ``docs/fhir.md``:
 
 * a ``Schedule`` is resolved to one provider and/or one location of the clinic through its ``actor``
-  references (Practitioner, PractitionerRole, Location; other actors are noted and ignored);
+  references (Practitioner, PractitionerRole, Location, and HealthcareService or Device for the location
+  they are at; other actors are noted and ignored); the free Slots of a Schedule of a place (no
+  practitioner) open time of the providers who serve it: a clinic provider standing for the location,
+  else the bundle's PractitionerRoles naming it, else the clinic's providers working there;
 * a ``Slot`` with status ``free`` becomes an :class:`OpenTime`, ``busy`` a BOOKING, ``busy-tentative``
   a HOLD, ``busy-unavailable`` a BLOCK (a CLOSURE on a Schedule that names only a location), and
   ``entered-in-error`` is skipped;
@@ -68,6 +71,7 @@ _NAIVE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[
 _TYPE_ID = re.compile(r"(?:^|/)(?P<type>[A-Z][A-Za-z]{1,63})/(?P<id>[A-Za-z0-9\-.]{1,64})(?:/_history/[^/]+)?$")
 _TYPE_NAME = re.compile(r"[A-Z][A-Za-z]{1,63}")
 _PRACTITIONER_TYPES = ("Practitioner", "PractitionerRole")
+_SERVICE_TYPES = ("HealthcareService", "Device")  # actors that stand for a place: bookable through who serves them
 _FHIR = Dialect(
     object="must be a JSON object",
     array="must be a list",
@@ -87,6 +91,7 @@ class FhirItems:
     open_times: tuple[OpenTime, ...] = ()
     busy: tuple[Busy, ...] = ()
     skipped: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # what was used with a mapping to know (who serves a Location's Schedule)
 
     def add_to(self, clinic: Clinic) -> Clinic:
         """``clinic`` with these open times and busy items appended to its own."""
@@ -97,11 +102,13 @@ class FhirItems:
 class _Actor:
     """One ``Schedule.actor`` resolved: a provider, a location, or neither (``reason`` says why)."""
 
-    kind: str  # "practitioner", "location" or "other"
+    kind: str  # "practitioner", "location", "service" (HealthcareService, Device) or "other"
     provider_id: str | None = None
     location_id: str | None = None
     role_locations: tuple[str, ...] = ()  # clinic locations of a PractitionerRole
     reason: str | None = None
+    resource_type: str | None = None  # of a service actor
+    key: str | None = None  # a service actor's resource (its path in the bundle, else its reference)
 
 
 @frozen
@@ -113,6 +120,8 @@ class _Schedule:
     location_id: str | None = None
     concepts: tuple[tuple[tuple[str | None, str], ...], ...] = ()  # Schedule.serviceType codings
     skipped: str | None = None
+    servers: tuple[str, ...] = ()  # without a practitioner: the providers its free Slots open time for
+    actor_type: str = "Location"  # what the Schedule belongs to when it has no practitioner
 
 
 def _casefold(text: str) -> str:
@@ -137,6 +146,8 @@ class _BundleReader:
         self.by_url: dict[str, Reader] = {}
         self.by_type_id: dict[tuple[str, str], Reader] = {}
         self.schedules: dict[str, _Schedule] = {}  # by the Schedule's path
+        self.notes: list[str] = []
+        self._roles: list[tuple[str, tuple[str, ...], tuple[str, ...]]] | None = None  # see roles()
         self.is_bundle = self._index(Reader(bundle, "$", self.problems, _FHIR))
 
     def skip(self, path: str, reason: str) -> None:
@@ -282,11 +293,70 @@ class _BundleReader:
                 ids += self.identifiers(target.at("identifier"), many=True)
                 names += _names(target.value)
             return self._location(ids, names)
+        if kind in _SERVICE_TYPES:
+            return self._service(str(kind), target, reference)
         self.skip(
             value.path,
-            f"an actor of type {_type_name(kind)} is not read (only Practitioner, PractitionerRole and Location)",
+            f"an actor of type {_type_name(kind)} is not read "
+            "(only Practitioner, PractitionerRole, Location, HealthcareService and Device)",
         )
         return _Actor("other")
+
+    def _service(self, kind: str, target: Reader | None, reference: str | None) -> _Actor:
+        """A HealthcareService or Device actor: the clinic location it is at (its ``location``)."""
+        key = target.path if target is not None else reference
+        if target is None:
+            return _Actor("service", reason=f"a {kind} that is not in the bundle", resource_type=kind, key=key)
+        places = target.at("location")
+        items = places.items() if kind == "HealthcareService" else ([places] if places.present else [])
+        found = {
+            where.location_id
+            for item in items
+            if (where := self.actor(item, target, "Location")) is not None and where.location_id is not None
+        }
+        location, reason = self._found(found, f"{kind}'s location")
+        return _Actor("service", location_id=location, reason=reason, resource_type=kind, key=key)
+
+    def roles(self) -> list[tuple[str, tuple[str, ...], tuple[str, ...]]]:
+        """Active PractitionerRoles of the bundle whose practitioner is a clinic provider: the provider,
+        the clinic locations and the HealthcareServices (by path or reference) it names."""
+        if self._roles is None:
+            self._roles = []
+            for resource in self.resources:
+                if resource.value["resourceType"] != "PractitionerRole" or resource.value.get("active") is False:
+                    continue
+                found = self._role(resource)
+                if found.provider_id is None:
+                    continue
+                services: list[str] = []
+                for item in resource.at("healthcareService").items():
+                    ref = item.object()
+                    reference = ref.at("reference").string() if ref is not None else None
+                    if reference is not None:
+                        target = self.resolve(reference, resource)
+                        services.append(target.path if target is not None else reference)
+                self._roles.append((found.provider_id, found.role_locations, tuple(services)))
+        return self._roles
+
+    def servers(self, location: str, service: str | None) -> tuple[tuple[str, ...], str]:
+        """Who a Location's (or HealthcareService's, Device's) free Slots open time for, and how that was
+        decided (see docs/fhir.md): a clinic provider standing for the location, else PractitionerRoles of
+        the bundle naming the service or the location, else the clinic's providers working there."""
+        site = [p.id for p in self.clinic.providers if p.id == location]
+        if site:
+            return tuple(site), "the clinic's provider standing for the location (a pooled resource)"
+        named = [p for p, locations, services in self.roles() if (service in services) or location in locations]
+        if named:
+            return tuple(dict.fromkeys(named)), "the practitioners the bundle's PractitionerRoles link to it"
+        clinic = self.clinic
+        working = [
+            *(t.provider_id for t in clinic.templates if t.location_id == location),
+            *(o.provider_id for o in clinic.openings if o.location_id == location),
+            *(o.provider_id for o in clinic.open_times if o.location_id == location),
+        ]
+        known = {p.id for p in clinic.providers}
+        working = [p for p in dict.fromkeys(working) if p in known]
+        return tuple(working), "the clinic's providers who work at the location (templates, openings, open times)"
 
     @staticmethod
     def _found(matches: set[str], what: str) -> tuple[str | None, str | None]:
@@ -353,26 +423,66 @@ class _BundleReader:
             return _Schedule(path, skipped="the Schedule is malformed")
         practitioners = [(p, a) for p, a in actors if a is not None and a.kind == "practitioner"]
         locations = [(p, a) for p, a in actors if a is not None and a.kind == "location"]
-        unknown = [(p, a.reason) for p, a in (*practitioners, *locations) if a.reason is not None]
-        where, reason = path, None
-        if active is False:
-            reason = "the Schedule is not active"
-        elif len(practitioners) > 1:
-            reason = "the Schedule has several practitioner actors (a slot needing several clinicians is not read)"
-        elif len(locations) > 1:
-            reason = "the Schedule has several Location actors"
-        elif not practitioners and not locations:
-            reason = "the Schedule has no Practitioner, PractitionerRole or Location actor"
-        elif unknown:
-            where, reason = unknown[0][0], f"{unknown[0][1]}, so the Schedule is skipped"
+        services = [(p, a) for p, a in actors if a is not None and a.kind == "service"]
+        # A service actor matters only for the location it gives (a Schedule with a Location has one); beside
+        # a practitioner, one that gives no location of the clinic is ignored, as before such actors were read.
+        if practitioners and not locations:
+            for where_at, ignored in services:
+                if ignored.reason is not None:
+                    self.skip(where_at, f"{ignored.reason}; the actor is ignored")
+            services = [(p, a) for p, a in services if a.reason is None]
+        placed = locations or services
+        where, reason = self._unusable(path, active, practitioners, locations, services)
         if reason is not None:
             self.skip(where, reason)
             return _Schedule(path, skipped=reason)
         provider = practitioners[0][1].provider_id if practitioners else None
-        location = locations[0][1].location_id if locations else None
+        location = placed[0][1].location_id if placed else None
         if location is None and practitioners and len(practitioners[0][1].role_locations) == 1:
             location = practitioners[0][1].role_locations[0]
-        return _Schedule(path, provider_id=provider, location_id=location, concepts=concepts)
+        schedule = _Schedule(path, provider_id=provider, location_id=location, concepts=concepts)
+        if provider is None and location is not None:
+            service = services[0][1] if services and not locations else None
+            actor_type = service.resource_type if service is not None and service.resource_type else "Location"
+            servers, how = self.servers(location, services[0][1].key if services else None)
+            schedule = evolve(schedule, servers=servers, actor_type=actor_type)
+            if servers:
+                self.notes.append(f"{path}: a {actor_type}'s Schedule: its free Slots open time of {how}")
+        return schedule
+
+    @staticmethod
+    def _unusable(
+        path: str,
+        active: bool | None,
+        practitioners: Sequence[tuple[str, _Actor]],
+        locations: Sequence[tuple[str, _Actor]],
+        services: Sequence[tuple[str, _Actor]],
+    ) -> tuple[str, str | None]:
+        """Where and why a Schedule cannot be used (reason None: it can)."""
+        placed = locations or services
+        rules = (
+            (active is False, "the Schedule is not active"),
+            (
+                len(practitioners) > 1,
+                "the Schedule has several practitioner actors (a slot needing several clinicians is not read)",
+            ),
+            (len(locations) > 1, "the Schedule has several Location actors"),
+            (
+                not locations and len(services) > 1,
+                "the Schedule has several HealthcareService or Device actors and no Location actor",
+            ),
+            (
+                not practitioners and not placed,
+                "the Schedule has no Practitioner, PractitionerRole, Location, HealthcareService or Device actor",
+            ),
+        )
+        broken = next((reason for applies, reason in rules if applies), None)
+        if broken is not None:
+            return path, broken
+        unknown = [(p, a.reason) for p, a in (*practitioners, *placed) if a.reason is not None]
+        if unknown:
+            return unknown[0][0], f"{unknown[0][1]}, so the Schedule is skipped"
+        return path, None
 
     # ---- Slot ---------------------------------------------------------------------------------
 
@@ -462,8 +572,13 @@ class _BundleReader:
         location = schedule.location_id
         if location is None and len(self.clinic.locations) == 1:
             location = self.clinic.locations[0].id
-        if schedule.provider_id is None:
-            self.skip(path, "free time of a Schedule without a practitioner has no provider to book")
+        providers = (schedule.provider_id,) if schedule.provider_id is not None else schedule.servers
+        if not providers:
+            self.skip(
+                path,
+                f"no practitioner serves its Schedule's {schedule.actor_type} (no clinic provider stands for the "
+                "location, no PractitionerRole of the bundle names it, no clinic provider works there)",
+            )
             return
         if location is None:
             self.skip(path, "free time of a Schedule without a location (and the clinic has several locations)")
@@ -476,16 +591,17 @@ class _BundleReader:
         if last <= first:
             self.skip(path, "no whole minute of it is free")
             return
-        self.open_times.append(
+        self.open_times += [
             OpenTime(
-                provider_id=schedule.provider_id,
+                provider_id=provider,
                 location_id=location,
                 start=first,
                 end=last,
                 visit_types=visit_types,
                 source=source,
             )
-        )
+            for provider in providers
+        ]
 
 
 def _instant(value: Any) -> Fraction:
@@ -538,7 +654,10 @@ def read_fhir_bundle(bundle: Mapping[str, Any], clinic: Clinic) -> FhirItems:
         reader.run()
     reader.problems.raise_if_any(InvalidClinic)
     return FhirItems(
-        open_times=tuple(reader.open_times), busy=tuple(reader.busy), skipped=tuple(dict.fromkeys(reader.skipped))
+        open_times=tuple(reader.open_times),
+        busy=tuple(reader.busy),
+        skipped=tuple(dict.fromkeys(reader.skipped)),
+        notes=tuple(dict.fromkeys(reader.notes)),
     )
 
 

@@ -199,12 +199,13 @@ def clinic_period(clinic: Clinic, first: dt.date, last: dt.date) -> tuple[int, i
 
 
 def _busy_key(item: Busy, providers: dict[str, Provider], locations: dict[str, Location]) -> _Key | None:
-    """The Schedule a busy item is written on, or None when it occupies only a room, equipment or patients."""
+    """The Schedule a busy item is written on, or None when it occupies only a room, equipment, pool units
+    or patients."""
     location = item.location_id if item.location_id in locations else None
     if item.provider_id is not None:
         return (item.provider_id, location) if item.provider_id in providers else None
-    if item.room is None and item.equipment is None and location is not None:
-        return (None, location)
+    if item.room is None and item.equipment is None and item.pool is None and location is not None:
+        return (None, location)  # a closure; pool units and named units are not the location's Schedule
     return None
 
 

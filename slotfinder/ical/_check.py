@@ -1,8 +1,10 @@
 """Checks of every component before expansion: what makes a calendar unreadable is reported, all of it.
 
-Separate from expansion because it runs first and alone: a calendar with any problem is refused as a
-whole (:class:`~slotfinder._errors.InvalidClinic` with every path), so nothing is expanded from a
-component that was not checked. Duplicate UIDs are settled here too (a higher SEQUENCE wins).
+Separate from expansion because it runs first and alone: nothing is expanded from a component that was
+not checked. In strict mode a calendar with any problem is refused as a whole
+(:class:`~slotfinder._errors.InvalidClinic` with every path); in lenient mode (the default) a component
+with a problem is skipped, with its path, line and rule, and the others are read. Duplicate UIDs are
+settled here too (a higher SEQUENCE wins).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import icalendar
 from slotfinder._domain import MINUTES_PER_DAY, BusyKind
 from slotfinder._problems import RuleError, key_path
 from slotfinder.ical._context import _KINDS_PROVIDER, _REF, _Context, _wall_length
-from slotfinder.ical._parse import _COPY, _dt_values, _get, _iana, _int, _text, _texts
+from slotfinder.ical._parse import _COPY, _dt_values, _get, _int, _text, _texts
 from slotfinder.ical._sources import (
     MAX_RELEASE_BEFORE,
     X_KIND,
@@ -106,7 +108,11 @@ class _Checks(_Context):
             if value.tzinfo is None and "TZID" in params:
                 self.problems.add(path, "its TZID names no time zone (an IANA or Windows name, or a VTIMEZONE)")
                 return
-            if value.tzinfo is not None and _iana(value.tzinfo) is None and not isinstance(value.tzinfo, dt.timezone):
+            if (
+                value.tzinfo is not None
+                and self._zone_name(value.tzinfo) is None
+                and not isinstance(value.tzinfo, dt.timezone)
+            ):
                 self.problems.add(path, "its TZID has no IANA equivalent: wall times resolve only in IANA zones")
                 return
 

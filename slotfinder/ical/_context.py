@@ -15,12 +15,16 @@ from collections.abc import Iterable, Iterator
 from typing import Final
 
 import icalendar
+from icalendar.timezone.tzid import tzids_from_tzinfo
+from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from slotfinder._calendars import zones
 from slotfinder._domain import MINUTES_PER_DAY, BusyKind, Clinic, Location
+from slotfinder._errors import Problem
 from slotfinder._problems import Problems
 from slotfinder.ical._parse import _categories, _get, _iana, _text
 from slotfinder.ical._sources import X_KIND, X_LOCATION, CalendarSource
+from slotfinder.ical._zones import zone_of_vtimezone
 
 # Marks each parsed component with its path, so an expanded instance (a copy) knows where it came from.
 _REF: Final = "X-SLOTFINDER-INTERNAL-REF"
@@ -42,8 +46,13 @@ class _Context:
         first: dt.date,
         last: dt.date,
         default_slot_length: int | None,
+        *,
+        strict: bool = True,
+        lines: dict[str, int] | None = None,
     ) -> None:
         self.calendar = calendar
+        self.strict = strict  # False: a broken component is skipped (with its path and line), not the file
+        self.lines = lines or {}
         self.source = source
         self.name = source.name
         self.clinic = clinic
@@ -64,10 +73,61 @@ class _Context:
         self.accounted: set[str] = set()  # components a skip reason already covers
         self.components: dict[str, icalendar.Component] = {}
         self.timezones = [c for c in calendar.subcomponents if c.name == "VTIMEZONE"]
+        self.zone_names: dict[str, str | None] = {}  # a non-IANA TZID -> the IANA zone it is read as
+
+    def _zone_name(self, tzinfo: dt.tzinfo) -> str | None:
+        """The IANA zone of a tzinfo icalendar gave: an IANA name, a Windows name (CLDR table), or a
+        custom TZID whose VTIMEZONE has the offsets and transitions of an IANA zone over the window."""
+        name = _iana(tzinfo)
+        if name is not None:
+            return name
+        tzid = _tzid_of(tzinfo)
+        if tzid is None:
+            return None
+        if tzid not in self.zone_names:
+            self.zone_names[tzid] = self._resolve_tzid(tzid, tzinfo)
+        return self.zone_names[tzid]
+
+    def _resolve_tzid(self, tzid: str, tzinfo: dt.tzinfo) -> str | None:
+        index = next((i for i, c in enumerate(self.timezones) if str(c.get("TZID", "")) == tzid), None)
+        where = f"{self.name}:VTIMEZONE" + ("" if index is None else f"[{index}]")
+        windows = WINDOWS_TO_OLSON.get(tzid)
+        if windows is not None and zones.check_zone(windows):
+            self.notes[f"{where}: a Windows time zone name, read as {windows} (CLDR windowsZones table)"] = None
+            return windows
+        if index is not None:
+            # This file's own definition: icalendar keeps the first VTIMEZONE of a TZID it built for the
+            # life of the process, and another file may define the same TZID differently.
+            try:
+                definition = self.timezones[index]
+                if isinstance(definition, icalendar.Timezone):
+                    tzinfo = definition.to_tz(lookup_tzid=False)
+            except (ValueError, TypeError, KeyError, AttributeError):
+                return None
+        low = dt.datetime.combine(self.first - dt.timedelta(days=3), dt.time(), tzinfo=dt.UTC)
+        high = dt.datetime.combine(self.last + dt.timedelta(days=4), dt.time(), tzinfo=dt.UTC)
+        found = zone_of_vtimezone(tzid, tzinfo, low, high)
+        if found is not None:
+            self.notes[
+                f"{where}: a custom TZID, read as {found} (same UTC offsets and transitions over the window)"
+            ] = None
+        return found
 
     def _mark(self, component: icalendar.Component, path: str) -> None:
         component[_REF] = path  # copied into every instance the expander makes of it
         self.components[path] = component
+
+    def _where(self, path: str) -> str:
+        """A component's path, with the line it begins on when known (``ana.ics:VEVENT[3] (line 41)``)."""
+        line = self.lines.get(path)
+        return path if line is None else f"{path} (line {line})"
+
+    def _broken(self, path: str, problems: Iterable[Problem]) -> None:
+        """Lenient mode: a component skipped for its problems, each named by its path inside it and rule."""
+        for problem in problems:
+            inside = problem.path[len(path) :].lstrip(".") if problem.path.startswith(path) else problem.path
+            self._skip(self._where(path), f"not read: {inside + ' ' if inside else ''}{problem.rule}")
+        self.accounted.add(path)
 
     def _skip(self, path: str, why: str) -> None:
         self.skips[(path, why)] += 1
@@ -82,7 +142,7 @@ class _Context:
         tzinfo = value.tzinfo
         if tzinfo is None:
             return zones.instant_of(local_zone, value.date(), value.hour * 60 + value.minute + extra)
-        name = _iana(tzinfo)
+        name = self._zone_name(tzinfo)
         if name is None or value.fold:
             # A fixed offset, or fold=1 (the second of a repeated hour, which only a conversion from an
             # instant produces, never a wall time in the file): the instant is exact.
@@ -137,6 +197,15 @@ class _Context:
                 self._skip(path, "its LOCATION matches several locations of the clinic")
             return None
         return next(iter(found))
+
+
+def _tzid_of(tzinfo: dt.tzinfo) -> str | None:
+    """The TZID a VTIMEZONE-built tzinfo carries (dateutil's ``_tzicalvtz``), else None."""
+    tzid = getattr(tzinfo, "_tzid", None)
+    if isinstance(tzid, str):
+        return tzid
+    names = tzids_from_tzinfo(tzinfo)
+    return names[0] if names else None
 
 
 def _wall_length(begin: dt.date | dt.datetime, end: dt.date | dt.datetime) -> dt.timedelta:

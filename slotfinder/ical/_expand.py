@@ -22,6 +22,7 @@ from slotfinder._calendars import zones
 from slotfinder._calendars.intervals import Interval, merge, subtract
 from slotfinder._domain import MINUTES_PER_DAY, Busy, OpenTime
 from slotfinder._errors import InvalidClinic, Problem
+from slotfinder._problems import Problems
 from slotfinder.ical._check import _Checks
 from slotfinder.ical._context import _REF, _wall_length
 from slotfinder.ical._parse import _categories, _get, _int, _text, _texts, _uid
@@ -91,7 +92,6 @@ class _Reader(_Checks):
                 self._mark(component, path)
             elif component.name == "VAVAILABILITY":
                 path = f"{self.name}:VAVAILABILITY[{len(availabilities)}]"
-                self._check(component, path, available=False, bounds=True)
                 children = []
                 for k, child in enumerate(c for c in component.subcomponents if c.name == "AVAILABLE"):
                     children.append((f"{path}.AVAILABLE[{k}]", child))
@@ -103,11 +103,15 @@ class _Reader(_Checks):
                     self.problems.add(path, "may hold STANDARD and DAYLIGHT only (an END line is missing?)")
             else:
                 others[str(component.name)] += 1
-        for path, event in events:
-            self._check(event, path, available=False)
-        for _, _, children in availabilities:
-            for path, child in children:
-                self._check(child, path, available=True)
+        events = [(p, e) for p, e in events if self._checked(p, e, available=False)]
+        kept_availabilities = []
+        for path, container, children in availabilities:
+            if not self._checked(path, container, available=False, bounds=True):
+                self.accounted.update(child_path for child_path, _ in children)
+                continue
+            readable = [(p, c) for p, c in children if self._checked(p, c, available=True)]
+            kept_availabilities.append((path, container, readable))
+        availabilities = kept_availabilities
         self.problems.raise_if_any(InvalidClinic)
         self._check_duplicate_uids([e for _, e in events])
         for _, _, children in availabilities:
@@ -130,6 +134,21 @@ class _Reader(_Checks):
             ],
             notes=list(self.notes),
         )
+
+    def _checked(self, path: str, component: icalendar.Component, *, available: bool, bounds: bool = False) -> bool:
+        """Check one component: True to read it. Strict: its problems are the file's; lenient: it is skipped."""
+        if self.strict:
+            self._check(component, path, available=available, bounds=bounds)
+            return True
+        kept, self.problems = self.problems, Problems()
+        try:
+            self._check(component, path, available=available, bounds=bounds)
+        finally:
+            found, self.problems = self.problems, kept
+        if not len(found):
+            return True
+        self._broken(path, found)
+        return False
 
     # -- expansion
 
@@ -162,9 +181,12 @@ class _Reader(_Checks):
             try:
                 found += expand(series)
             except _EXPANSION_ERRORS:
-                self.problems.add(
-                    str(series[0][_REF]), "its recurrence (RRULE, RDATE, EXDATE, RECURRENCE-ID) cannot be expanded"
-                )
+                rule = "its recurrence (RRULE, RDATE, EXDATE, RECURRENCE-ID) cannot be expanded"
+                if self.strict:
+                    self.problems.add(str(series[0][_REF]), rule)
+                else:
+                    for member in series:
+                        self._broken(str(member[_REF]), [Problem(str(member[_REF]), rule)])
         return found
 
     def _span(self, occurrence: icalendar.Component, zone: str, *, outwards: bool) -> _Resolved | None:

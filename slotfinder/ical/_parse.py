@@ -27,24 +27,73 @@ _COPY: Final = "\x00"  # joins a duplicated UID to the number that tells its cop
 # ---- parsing ------------------------------------------------------------------------------------
 
 
-def _parse(data: bytes | str, name: str) -> icalendar.Component:
+_BARE: Final = frozenset({"VEVENT", "VAVAILABILITY", "VTIMEZONE"})  # what a file without VCALENDAR may hold
+
+
+def _parse(data: bytes | str, name: str, *, bare: bool = False) -> icalendar.Component:
+    """The file's one VCALENDAR; with ``bare``, VEVENT, VAVAILABILITY and VTIMEZONE components without a
+    VCALENDAR around them (as some exporters write a single event) are read as one calendar."""
+    return _parse_text(_text_of(data, name), name, bare=bare)[0]
+
+
+def _text_of(data: bytes | str, name: str) -> str:
     raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InvalidClinic([Problem(name, "is not UTF-8 text")]) from None
+
+
+def _parse_text(text: str, name: str, *, bare: bool = False) -> tuple[icalendar.Component, bool]:
+    """The VCALENDAR, and whether it was made around bare components (see :func:`_parse`)."""
     try:
         # Always bytes: icalendar reads a one-line str as a file path.
         components = icalendar.Component.from_ical(text.encode("utf-8"), multiple=True)
     except ValueError:
         line, rule = _bad_line(text)
         raise InvalidClinic([Problem(name if line is None else f"{name}:line {line}", rule)]) from None
+    if bare and components and all(c.name in _BARE for c in components):
+        calendar = icalendar.Calendar()
+        for component in components:
+            calendar.add_component(component)
+        return calendar, True
     if len(components) != 1 or components[0].name != "VCALENDAR":
         line, rule = _bad_line(text)
         if line is not None:
             raise InvalidClinic([Problem(f"{name}:line {line}", rule)])
-        raise InvalidClinic([Problem(name, "must hold exactly one VCALENDAR (BEGIN:VCALENDAR ... END:VCALENDAR)")])
-    return components[0]
+        hint = "" if bare else "; bare VEVENTs are read only without strict"
+        raise InvalidClinic(
+            [Problem(name, f"must hold exactly one VCALENDAR (BEGIN:VCALENDAR ... END:VCALENDAR){hint}")]
+        )
+    return components[0], False
+
+
+def _component_lines(text: str, name: str) -> dict[str, int]:
+    """The line each VEVENT, VAVAILABILITY and AVAILABLE begins on, by the path the reader gives it."""
+    lines: dict[str, int] = {}
+    counts: dict[str, int] = {"VEVENT": 0, "VAVAILABILITY": 0}
+    stack: list[str] = []
+    available = 0
+    for number, line in _logical_lines(text):
+        head, _, value = line.partition(":")
+        head, value = head.strip().upper(), value.strip().upper()
+        if head == "END":
+            if stack:
+                stack.pop()
+            continue
+        if head != "BEGIN":
+            continue
+        outer = [c for c in stack if c != "VCALENDAR"]
+        if not outer and value in counts:
+            path = f"{name}:{value}[{counts[value]}]"
+            counts[value] += 1
+            lines[path] = number
+            available = 0
+        elif outer == ["VAVAILABILITY"] and value == "AVAILABLE":
+            lines[f"{name}:VAVAILABILITY[{counts['VAVAILABILITY'] - 1}].AVAILABLE[{available}]"] = number
+            available += 1
+        stack.append(value)
+    return lines
 
 
 _CONTENT_LINE = re.compile(r"[A-Za-z0-9-]+(;[^:]*)?:")

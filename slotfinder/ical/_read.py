@@ -38,7 +38,7 @@ from slotfinder._domain import MINUTES_PER_DAY, Clinic
 from slotfinder._errors import InvalidClinic
 from slotfinder._problems import Problems
 from slotfinder.ical._expand import IcalItems, _Reader
-from slotfinder.ical._parse import _parse, _warning_notes
+from slotfinder.ical._parse import _component_lines, _parse_text, _text_of, _warning_notes
 from slotfinder.ical._sources import (
     X_KIND,
     X_LOCATION,
@@ -86,8 +86,16 @@ def read_ical(
     last: dt.date,
     *,
     default_slot_length: int | None = None,
+    strict: bool = False,
 ) -> IcalItems:
     """Busy time and open time of one calendar on local dates ``first``..``last`` (inclusive).
+
+    Lenient by default: a component that cannot be read (no DTSTART, an unparsable date, an unknown
+    TZID, a recurrence that cannot be expanded, ...) is listed in ``skipped`` with its path, its line
+    and the rule it breaks, and the rest is read; bare VEVENT / VAVAILABILITY components without a
+    VCALENDAR are read as one calendar. ``strict=True`` refuses the whole file instead (InvalidClinic
+    with every problem), and requires the VCALENDAR. Problems of the file itself (not iCalendar, not
+    UTF-8, not Gregorian, a broken VTIMEZONE) and of its owner are raised in both modes.
 
     Busy instances are kept when they overlap those dates at the source's location; AVAILABLE
     instances when they start on one of them at their own location. ``default_slot_length`` is the
@@ -101,9 +109,13 @@ def read_ical(
     check_source(clinic, source)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        calendar = _parse(data, source.name)
-        items = _Reader(calendar, source, clinic, first, last, default_slot_length).read()
-    return attrs.evolve(items, notes=items.notes + _warning_notes(source.name, caught))
+        text = _text_of(data, source.name)
+        calendar, bare = _parse_text(text, source.name, bare=not strict)
+        lines = _component_lines(text, source.name)
+        reader = _Reader(calendar, source, clinic, first, last, default_slot_length, strict=strict, lines=lines)
+        items = reader.read()
+    notes = (f"{source.name}: no VCALENDAR around the components: read as one calendar",) if bare else ()
+    return attrs.evolve(items, notes=notes + items.notes + _warning_notes(source.name, caught))
 
 
 def read_ical_file(
@@ -114,13 +126,14 @@ def read_ical_file(
     source: CalendarSource | None = None,
     *,
     default_slot_length: int | None = None,
+    strict: bool = False,
 ) -> IcalItems:
     """:func:`read_ical` of a file; without ``source``, the file's own X-SLOTFINDER properties say whose it is."""
     file = Path(path)
     data = file.read_bytes()
     if source is None:
         source = declared_source(data, file.name)
-    return read_ical(data, source, clinic, first, last, default_slot_length=default_slot_length)
+    return read_ical(data, source, clinic, first, last, default_slot_length=default_slot_length, strict=strict)
 
 
 def load_calendars(
@@ -130,13 +143,16 @@ def load_calendars(
     last: dt.date,
     *,
     default_slot_length: int | None = None,
+    strict: bool = False,
 ) -> IcalItems:
     """Every calendar of a map, read and joined; problems of all files are reported together."""
     problems = Problems()
     items = IcalItems()
     for file, source in load_calendar_map(map_path):
         try:
-            items += read_ical(file.read_bytes(), source, clinic, first, last, default_slot_length=default_slot_length)
+            items += read_ical(
+                file.read_bytes(), source, clinic, first, last, default_slot_length=default_slot_length, strict=strict
+            )
         except InvalidClinic as error:
             problems.extend(error.problems)
     problems.raise_if_any(InvalidClinic)

@@ -67,7 +67,7 @@ def declared_source(data: bytes | str, name: str) -> CalendarSource:
     """The source a calendar declares with X-SLOTFINDER-PROVIDER or -ROOM, and X-SLOTFINDER-LOCATION."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        declared = _declared(_parse(data, name), name)
+        declared = _declared(_parse(data, name, bare=True), name)
     return _complete_source(declared, name, name)
 
 

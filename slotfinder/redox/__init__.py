@@ -8,7 +8,7 @@ differences found out (``format_differences``).
 from slotfinder.redox._api import RedoxSlotResult, answer_redox, find_slots_redox, with_visit_type
 from slotfinder.redox._booked import BookedVisit, booked_window, format_differences, read_booked
 from slotfinder.redox._echo import MessageEcho, System
-from slotfinder.redox._events import EVENT_TYPES, parse_event
+from slotfinder.redox._events import EVENT_TYPES, parse_event, unhandled
 from slotfinder.redox._format import format_instant, format_response
 from slotfinder.redox._parse import ParsedRequest, parse_request
 
@@ -28,5 +28,6 @@ __all__ = [
     "parse_event",
     "parse_request",
     "read_booked",
+    "unhandled",
     "with_visit_type",
 ]

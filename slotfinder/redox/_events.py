@@ -10,12 +10,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from slotfinder._domain import PatientId
-from slotfinder._errors import InvalidMessage
+from slotfinder._errors import InvalidMessage, Problem
 from slotfinder._events import EventKind, LocationRef, PushedSlot, SlotsPushed, StaffTime, VisitEvent
 from slotfinder._problems import DEPTH_RULE, Problems, Reader, too_deep
 from slotfinder.redox._values import REDOX, read_instant, read_minutes
 
-__all__ = ["EVENT_TYPES", "parse_event"]
+__all__ = ["EVENT_TYPES", "parse_event", "unhandled"]
 
 # Redox EventType -> what happened to the visit (the domain's names need not be Redox's).
 _KINDS = {
@@ -135,3 +135,20 @@ def parse_event(message: Any) -> VisitEvent | SlotsPushed:
     event = _slots_pushed(root) if event_type == _PUSH_SLOTS else _visit_event(root, _KINDS[event_type])
     root.problems.raise_if_any(InvalidMessage)
     return event
+
+
+_QUERY = "AvailableSlots"
+
+
+def unhandled(message: Any) -> Problem | None:
+    """The problem when ``message`` is a Scheduling message this package neither answers nor applies
+    (``Booked``, ``AvailableSlotsResponse``, ...); None for a query, an event it applies, or anything
+    its readers report themselves (another data model, an unreadable envelope)."""
+    meta = message.get("Meta") if isinstance(message, Mapping) else None
+    if not isinstance(meta, Mapping) or meta.get("DataModel") != "Scheduling":
+        return None
+    kind = meta.get("EventType")
+    if not isinstance(kind, str) or kind == _QUERY or kind in EVENT_TYPES:
+        return None
+    handled = ", ".join([_QUERY, *sorted(EVENT_TYPES)])
+    return Problem("$.Meta.EventType", f"is not a message this destination handles ({handled})")

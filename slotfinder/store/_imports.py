@@ -10,19 +10,32 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import Counter
 
 import attrs
 
 from slotfinder._domain import Busy, Clinic, OpenTime
 
-__all__ = ["add_items", "ical_envelope", "read_import"]
+__all__ = ["add_items", "ical_envelope", "import_summary", "read_import"]
 
 
 def ical_envelope(
-    text: str, name: str, location_id: str, provider_id: str | None, room: str | None, first: dt.date, last: dt.date
+    text: str,
+    name: str,
+    location_id: str,
+    provider_id: str | None,
+    room: str | None,
+    first: dt.date,
+    last: dt.date,
+    *,
+    strict: bool = False,
 ) -> str:
-    """What ``CalendarStore.import_calendar`` reads of an iCalendar file: its text, with what it belongs to."""
-    envelope = {
+    """What ``CalendarStore.import_calendar`` reads of an iCalendar file: its text, with what it belongs to.
+
+    ``strict``: refuse the whole file for one broken component (else it is skipped); only written when
+    set, so a lenient envelope is the same text as before the option existed.
+    """
+    envelope: dict[str, object] = {
         "calendar": name,
         "location_id": location_id,
         "provider_id": provider_id,
@@ -31,6 +44,8 @@ def ical_envelope(
         "last": last.isoformat(),
         "text": text,
     }
+    if strict:
+        envelope["strict"] = True
     return json.dumps(envelope, sort_keys=True)
 
 
@@ -56,5 +71,24 @@ def read_import(kind: str, body: str, clinic: Clinic) -> tuple[tuple[Busy, ...],
     envelope = json.loads(body)
     source = CalendarSource(envelope["location_id"], envelope["provider_id"], envelope["room"], envelope["calendar"])
     first, last = dt.date.fromisoformat(envelope["first"]), dt.date.fromisoformat(envelope["last"])
-    items = read_ical(envelope["text"], source, clinic, first, last, default_slot_length=15)
+    strict = envelope.get("strict") is True
+    items = read_ical(envelope["text"], source, clinic, first, last, default_slot_length=15, strict=strict)
     return items.busy, items.open_times, items.skipped
+
+
+def import_summary(record: str, anomalies: tuple[str, ...]) -> tuple[int, int, list[str]]:
+    """What one import applied and skipped, from its log record (``dump_items``) and its anomalies:
+    ``(busy items, open times, lines)``, the lines saying ``applied N (...), skipped M`` and each reason
+    with its count. Reasons are the reader's (paths and rules only, never a value of the file)."""
+    data = json.loads(record)
+    busy, open_times = len(data.get("busy", [])), len(data.get("open_times", []))
+    reasons: Counter[str] = Counter()
+    for note in anomalies:
+        text = note.removeprefix("skipped: ")
+        _, sep, why = text.partition(": ")
+        reasons[why if sep else text] += 1
+    lines = [
+        f"applied {busy + open_times} ({busy} busy, {open_times} open), skipped {sum(reasons.values())}",
+        *(f"skipped {n}: {why}" for why, n in reasons.most_common()),
+    ]
+    return busy, open_times, lines

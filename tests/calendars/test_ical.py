@@ -60,9 +60,16 @@ def ics(*components: str, header: str = "") -> str:
     return head + "\n".join(body) + "\nEND:VCALENDAR\n"
 
 
-def read(text: str, first: dt.date = MONDAY, last: dt.date | None = None, source: CalendarSource = ANA) -> IcalItems:
+def read(
+    text: str,
+    first: dt.date = MONDAY,
+    last: dt.date | None = None,
+    source: CalendarSource = ANA,
+    *,
+    strict: bool = False,
+) -> IcalItems:
     """``read_ical`` against the builders' clinic, by default over the week of ``MONDAY``."""
-    return read_ical(text, source, clinic(), first, last or first + dt.timedelta(days=6))
+    return read_ical(text, source, clinic(), first, last or first + dt.timedelta(days=6), strict=strict)
 
 
 def spans(items: IcalItems) -> list[tuple[int, int]]:
@@ -71,9 +78,9 @@ def spans(items: IcalItems) -> list[tuple[int, int]]:
 
 
 def problems(text: str, source: CalendarSource = ANA) -> tuple[Problem, ...]:
-    """The problems reading ``text`` raises (it must raise)."""
+    """The problems reading ``text`` raises in strict mode (it must raise)."""
     with pytest.raises(InvalidClinic) as caught:
-        read(text, source=source)
+        read(text, source=source, strict=True)
     return caught.value.problems
 
 
@@ -171,8 +178,8 @@ def test_vendor_prefixed_tzid_is_read_with_a_note() -> None:
     assert items.notes == ("ana.ics: a vendor-prefixed TZID was read as the IANA zone at its end (icalendar's guess)",)
 
 
-def test_custom_vtimezone_without_iana_name_is_refused() -> None:
-    """A VTIMEZONE of its own name cannot take the project's DST policy (zones.py knows IANA zones only)."""
+def test_custom_vtimezone_is_read_as_the_iana_zone_it_behaves_as() -> None:
+    """A VTIMEZONE of its own name with Chicago's rules resolves as America/Chicago, under the DST policy."""
     vtimezone = """BEGIN:VTIMEZONE
 TZID:Clinic Time
 BEGIN:STANDARD
@@ -188,9 +195,30 @@ TZOFFSETFROM:-0600
 TZOFFSETTO:-0500
 END:DAYLIGHT
 END:VTIMEZONE"""
-    assert problems(ics(vtimezone, "UID:c\nDTSTART;TZID=Clinic Time:20250602T090000\nDURATION:PT30M")) == (
-        Problem("ana.ics:VEVENT[0].DTSTART", "its TZID has no IANA equivalent: wall times resolve only in IANA zones"),
-    )
+    items = read(ics(vtimezone, "UID:c\nDTSTART;TZID=Clinic Time:20250602T090000\nDURATION:PT30M"))
+    assert spans(items) == [(minutes("2025-06-02T09:00-05:00"), minutes("2025-06-02T09:30-05:00"))]
+    assert len(items.notes) == 1 and "a custom TZID, read as America/" in items.notes[0]
+    gap = read(ics(vtimezone, "UID:g\nDTSTART;TZID=Clinic Time:20250309T023000\nDURATION:PT30M"), dt.date(2025, 3, 9))
+    assert spans(gap) == [(minutes("2025-03-09T03:30-05:00"), minutes("2025-03-09T04:00-05:00"))]
+
+
+def test_custom_vtimezone_without_iana_equivalent_is_refused() -> None:
+    """A VTIMEZONE no IANA zone matches (UTC-05:17 all year) cannot take the DST policy: a problem in strict
+    mode, a skipped component naming the rule in lenient mode. Its TZID is the one the test above defines
+    with Chicago's rules: each file is read by its own definition (icalendar keeps the first it built)."""
+    test_custom_vtimezone_is_read_as_the_iana_zone_it_behaves_as()
+    vtimezone = """BEGIN:VTIMEZONE
+TZID:Clinic Time
+BEGIN:STANDARD
+DTSTART:16010101T000000
+TZOFFSETFROM:-0517
+TZOFFSETTO:-0517
+END:STANDARD
+END:VTIMEZONE"""
+    text = ics(vtimezone, "UID:c\nDTSTART;TZID=Clinic Time:20250602T090000\nDURATION:PT30M")
+    rule = "its TZID has no IANA equivalent: wall times resolve only in IANA zones"
+    assert problems(text) == (Problem("ana.ics:VEVENT[0].DTSTART", rule),)
+    assert read(text).skipped == (f"ana.ics:VEVENT[0] (line 12): not read: DTSTART {rule}",)
 
 
 # ---- recurrence: EXDATE, RDATE, RECURRENCE-ID -------------------------------------------------
@@ -582,18 +610,79 @@ def test_source_must_exist_in_the_clinic() -> None:
         ("BEGIN:VCALENDAR\nBEGIN:VEVENT\nEND:VCALENDAR\n", "ana.ics:line 3",
          "END does not close the component its BEGIN opened"),
         ("BEGIN:VEVENT\nUID:a\nEND:VEVENT\n", "ana.ics",
-         "must hold exactly one VCALENDAR (BEGIN:VCALENDAR ... END:VCALENDAR)"),
+         "must hold exactly one VCALENDAR (BEGIN:VCALENDAR ... END:VCALENDAR); "
+         "bare VEVENTs are read only without strict"),
         (b"BEGIN:VCALENDAR\n\xff\xfe\nEND:VCALENDAR\n", "ana.ics", "is not UTF-8 text"),
     ],
 )  # fmt: skip
 def test_malformed_calendar_names_the_place_and_the_rule_never_the_text(
     text: str | bytes, path: str, rule: str
 ) -> None:
-    """Each problem has a path into the file and a rule; no SUMMARY (or other text of the file) is repeated."""
+    """Strict: each problem has a path into the file and a rule; no SUMMARY (or other text of the file) is repeated.
+
+    Lenient (the default): a problem of one component skips that component, named by its path, line and
+    rule (never its text); a problem of the file itself is still raised.
+    """
     with pytest.raises(InvalidClinic) as caught:
-        read_ical(text, ANA, clinic(), MONDAY, day(6))
+        read_ical(text, ANA, clinic(), MONDAY, day(6), strict=True)
     assert Problem(path, rule) in caught.value.problems
     assert SECRET not in str(caught.value) and SECRET not in caught.value.details()
+    if not path.startswith("ana.ics:VEVENT[0]"):
+        if path != "ana.ics":  # the bare VEVENT is read leniently (test_bare_vevent_...)
+            with pytest.raises(InvalidClinic):
+                read_ical(text, ANA, clinic(), MONDAY, day(6))
+        return
+    lenient = read_ical(text, ANA, clinic(), MONDAY, day(6))
+    assert lenient.busy == () and lenient.open_times == ()
+    inside = path.removeprefix("ana.ics:VEVENT[0]").lstrip(".")
+    line = 4 if isinstance(text, str) and text.startswith("BEGIN:VCALENDAR\nVERSION") else None
+    assert f"ana.ics:VEVENT[0] (line {line}): not read: {inside + ' ' if inside else ''}{rule}" in lenient.skipped
+    assert all(SECRET not in s for s in lenient.skipped + lenient.notes)
+
+
+def test_lenient_reading_skips_the_broken_event_and_reads_the_rest() -> None:
+    """One event without DTSTART among good ones: it is skipped with its line, the others are busy time;
+    strict=True refuses the file as before."""
+    text = ics(
+        "UID:good-1\nDTSTART:20250602T150000Z\nDURATION:PT30M",
+        f"UID:broken\nSUMMARY:{SECRET}",
+        "UID:good-2\nDTSTART:20250603T150000Z\nDURATION:PT30M",
+    )
+    items = read(text)
+    assert spans(items) == [
+        (minutes("2025-06-02T15:00Z"), minutes("2025-06-02T15:30Z")),
+        (minutes("2025-06-03T15:00Z"), minutes("2025-06-03T15:30Z")),
+    ]
+    assert items.skipped == ("ana.ics:VEVENT[1] (line 10): not read: DTSTART is required",)
+    assert problems(text) == (Problem("ana.ics:VEVENT[1].DTSTART", "is required"),)
+
+
+def test_lenient_reading_skips_a_broken_available_and_a_broken_vavailability() -> None:
+    """A broken AVAILABLE is skipped alone; a VAVAILABILITY with a broken bound is skipped with its AVAILABLEs."""
+    available = "BEGIN:AVAILABLE\nUID:{uid}\nDTSTAMP:20250101T000000Z\n{start}DURATION:PT3H\nEND:AVAILABLE"
+    good = available.format(uid="am", start="DTSTART;TZID=America/Chicago:20250602T090000\n")
+    bad = available.format(uid="pm", start="")
+    ok = f"BEGIN:VAVAILABILITY\nUID:v1\nDTSTAMP:20250101T000000Z\n{good}\n{bad}\nEND:VAVAILABILITY"
+    bounds = "DTSTART:20250610T000000Z\nDTEND:20250601T000000Z"  # DTEND before DTSTART
+    broken = f"BEGIN:VAVAILABILITY\nUID:v2\nDTSTAMP:20250101T000000Z\n{bounds}\n{good}\nEND:VAVAILABILITY"
+    items = read(ics(ok, broken))
+    assert [(o.start, o.end) for o in items.open_times] == [(at(MONDAY, "09:00"), at(MONDAY, "12:00"))]
+    assert items.skipped == (
+        "ana.ics:VAVAILABILITY[0].AVAILABLE[1] (line 13): not read: DTSTART is required",
+        "ana.ics:VAVAILABILITY[1] (line 19): not read: DTEND must not be before DTSTART",
+    )
+
+
+def test_bare_vevent_without_vcalendar_is_read_leniently_and_refused_strictly() -> None:
+    """A file of VEVENTs with no VCALENDAR (some exporters write one event so) is read as one calendar,
+    with a note; strict=True refuses it, saying why."""
+    text = "BEGIN:VEVENT\nUID:a\nDTSTAMP:20250101T000000Z\nDTSTART:20250602T150000Z\nDURATION:PT30M\nEND:VEVENT\n"
+    items = read(text)
+    assert spans(items) == [(minutes("2025-06-02T15:00Z"), minutes("2025-06-02T15:30Z"))]
+    assert items.notes == ("ana.ics: no VCALENDAR around the components: read as one calendar",)
+    assert [p.rule for p in problems(text)] == [
+        "must hold exactly one VCALENDAR (BEGIN:VCALENDAR ... END:VCALENDAR); bare VEVENTs are read only without strict"
+    ]
 
 
 def test_expander_warnings_become_notes() -> None:
@@ -756,3 +845,72 @@ def test_calendar_map_never_repeats_a_key_that_is_a_value(tmp_path: Path) -> Non
         Problem("calendars.json:$[0].file", "is required"),
     )
     assert "MRN-SECRET-4711" not in caught.value.details()
+
+
+# ---- exports of other calendar programs: Windows zone names, custom TZIDs ---------------------------
+
+
+def test_outlook_export_with_windows_zone_name_is_read_under_the_dst_policy() -> None:
+    """An Outlook export whose VTIMEZONE is ``Eastern Standard Time`` reads as America/New_York: a weekly
+    09:00 stays 09:00 on the clock across the November change, and a 01:30 on the fall-back night takes
+    the first 01:30; the event without DTSTART is skipped with its line, the others are read."""
+    items = read_ical((DATA / "outlook-eastern.ics").read_bytes(), ANA, clinic(), dt.date(2025, 10, 1), day(180))
+    huddles = [b for b in items.busy if "60D3A5C1E925" in (b.visit_number or "")]
+    assert [b.start for b in huddles] == [
+        minutes("2025-10-06T09:00-04:00"),
+        minutes("2025-10-20T09:00-04:00"),  # 13 October is an EXDATE
+        minutes("2025-10-27T09:00-04:00"),
+        minutes("2025-11-03T09:00-05:00"),
+        minutes("2025-11-10T09:00-05:00"),
+        minutes("2025-11-17T09:00-05:00"),
+    ]
+    kinds = {(zones.to_datetime(b.start).isoformat(), b.kind) for b in items.busy if b not in huddles}
+    assert kinds == {
+        ("2025-10-21T14:30:00+00:00", BusyKind.HOLD),  # BUSYSTATUS:TENTATIVE
+        ("2025-10-30T05:00:00+00:00", BusyKind.OUT_OF_OFFICE),  # all day, at the calendar's location (Chicago)
+        ("2025-11-02T05:30:00+00:00", BusyKind.BLOCK),  # 01:30 EDT, the first of the two
+    }
+    assert items.skipped == ("ana.ics:VEVENT[4] (line 95): not read: DTSTART is required",)
+    assert items.notes == (
+        "ana.ics:VTIMEZONE[0]: a Windows time zone name, read as America/New_York (CLDR windowsZones table)",
+    )
+    assert all(SECRET not in text for text in items.skipped + items.notes)
+
+
+@pytest.mark.parametrize(
+    ("windows", "offsets", "iana", "utc"),
+    [
+        ("Pacific Standard Time", ("-0700", "-0800"), "America/Los_Angeles", "2025-06-02T16:00Z"),
+        ("GMT Standard Time", ("+0100", "+0000"), "Europe/London", "2025-06-02T08:00Z"),
+        ("Eastern Standard Time", ("-0400", "-0500"), "America/New_York", "2025-06-02T13:00Z"),
+    ],
+)
+def test_windows_zone_names_map_to_iana(windows: str, offsets: tuple[str, str], iana: str, utc: str) -> None:
+    """The Windows names Outlook and Exchange write (with their VTIMEZONE) map to IANA zones (CLDR table)."""
+    summer, winter = offsets
+    vtimezone = (
+        f"BEGIN:VTIMEZONE\nTZID:{windows}\nBEGIN:STANDARD\nDTSTART:16011026T020000\n"
+        f"RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10\nTZOFFSETFROM:{summer}\nTZOFFSETTO:{winter}\nEND:STANDARD\n"
+        f"BEGIN:DAYLIGHT\nDTSTART:16010330T010000\nRRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3\n"
+        f"TZOFFSETFROM:{winter}\nTZOFFSETTO:{summer}\nEND:DAYLIGHT\nEND:VTIMEZONE"
+    )
+    items = read(ics(vtimezone, f'UID:w\nDTSTART;TZID="{windows}":20250602T090000\nDURATION:PT30M'))
+    assert [b.start for b in items.busy] == [minutes(utc)]
+    assert items.notes == (f"ana.ics:VTIMEZONE[0]: a Windows time zone name, read as {iana} (CLDR windowsZones table)",)
+
+
+def test_custom_tzid_is_resolved_from_its_vtimezone() -> None:
+    """``/example.com/Custom-Berlin`` with CET/CEST rules reads as Europe/Berlin: a weekly 14:00 keeps
+    its wall time across the March change, 02:30 on the spring-forward night is 03:30 CEST, and 02:30 on
+    the fall-back night is the first (CEST) one."""
+    items = read_ical((DATA / "custom-berlin.ics").read_bytes(), ANA, clinic(), dt.date(2025, 3, 1), day(160))
+    assert spans(items) == [
+        (minutes("2025-03-21T14:00+01:00"), minutes("2025-03-21T15:30+01:00")),
+        (minutes("2025-03-28T14:00+01:00"), minutes("2025-03-28T15:30+01:00")),
+        (minutes("2025-03-30T03:30+02:00"), minutes("2025-03-30T04:00+02:00")),
+        (minutes("2025-04-04T14:00+02:00"), minutes("2025-04-04T15:30+02:00")),
+        (minutes("2025-10-26T02:30+02:00"), minutes("2025-10-26T04:00+01:00")),
+    ]
+    assert items.notes == (
+        "ana.ics:VTIMEZONE[0]: a custom TZID, read as Europe/Berlin (same UTC offsets and transitions over the window)",
+    )

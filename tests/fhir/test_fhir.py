@@ -170,12 +170,11 @@ def test_example_bundle_read() -> None:
     )
     assert items.skipped == (
         "$.entry[6].resource.actor[0]: its practitioner is not one of the clinic's, so the Schedule is skipped",
-        "$.entry[7].resource.actor[0]: an actor of type Device is not read (only Practitioner, PractitionerRole "
-        "and Location)",
-        "$.entry[7].resource: the Schedule has no Practitioner, PractitionerRole or Location actor",
+        "$.entry[7].resource.actor[0]: a Device that is not in the bundle, so the Schedule is skipped",
         "$.entry[15].resource: the Slot was entered in error",
         "$.entry[16].resource: its Schedule ($.entry[6].resource) is skipped",
-        "$.entry[17].resource: free time of a Schedule without a practitioner has no provider to book",
+        "$.entry[17].resource: no practitioner serves its Schedule's Location (no clinic provider stands for the "
+        "location, no PractitionerRole of the bundle names it, no clinic provider works there)",
         "$.entry[18].resource: none of its serviceType/appointmentType codes is a visit type of the clinic",
         "$.entry[19].resource: a resource of type Appointment is not read (only Schedule and Slot, and the "
         "Practitioner, PractitionerRole and Location resources they reference)",
@@ -395,9 +394,14 @@ def test_npi_system_needs_an_npi_provider() -> None:
             "the Schedule has several Location actors",
         ),
         (
-            [{"reference": "HealthcareService/h1"}],
+            [{"reference": "HealthcareService/h1"}],  # not in the bundle: no location to serve
+            "$.entry[0].resource.actor[0]",
+            "a HealthcareService that is not in the bundle, so the Schedule is skipped",
+        ),
+        (
+            [{"reference": "Patient/p1"}],
             "$.entry[0].resource",
-            "the Schedule has no Practitioner, PractitionerRole or Location actor",
+            "the Schedule has no Practitioner, PractitionerRole, Location, HealthcareService or Device actor",
         ),
     ],
 )
@@ -422,12 +426,13 @@ def test_ambiguous_location_name_is_not_guessed() -> None:
 
 
 def test_other_actors_are_noted_and_ignored() -> None:
-    """A Device beside the practitioner and location is reported; the Schedule is still read."""
-    items = read(schedule(actors=[P1_REF, MAIN_REF, {"reference": "Device/d1"}]), slot())
+    """A Patient beside the practitioner and location is reported; a Device there adds nothing (the Location
+    already places the Schedule); the Schedule is still read."""
+    items = read(schedule(actors=[P1_REF, MAIN_REF, {"reference": "Patient/p1"}, {"reference": "Device/d1"}]), slot())
     assert len(items.open_times) == 1
     assert items.skipped == (
-        "$.entry[0].resource.actor[2]: an actor of type Device is not read (only Practitioner, PractitionerRole "
-        "and Location)",
+        "$.entry[0].resource.actor[2]: an actor of type Patient is not read (only Practitioner, PractitionerRole, "
+        "Location, HealthcareService and Device)",
     )
 
 

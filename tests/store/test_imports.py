@@ -105,3 +105,70 @@ def test_unreadable_calendar_is_refused_with_its_path(tmp_path: Path) -> None:
     assert "broken.ics" in done.stderr
     assert "Admin time" not in done.stderr
     assert "Traceback" not in done.stderr
+
+
+LOCATION_BUNDLE: dict[str, Any] = {
+    "resourceType": "Bundle",
+    "type": "collection",
+    "entry": [
+        {"resource": {"resourceType": "Location", "id": "l-3n", "name": "RES General Hospital, 3N"}},
+        {"resource": {"resourceType": "Schedule", "id": "s-3n", "actor": [{"reference": "Location/l-3n"}]}},
+        {"resource": {"resourceType": "Slot", "id": "sat-3n", "schedule": {"reference": "Schedule/s-3n"},
+                      "status": "free", "start": "2025-10-25T15:00:00Z", "end": "2025-10-25T15:30:00Z",
+                      "serviceType": [{"coding": [{"system": "DNER15", "code": "210"}]}]}},
+    ],
+}  # fmt: skip
+
+
+def test_location_schedule_import_is_bookable_and_counted(tmp_path: Path) -> None:
+    """A Schedule whose actor is a Location: its free Slot opens time of the demo's providers working at
+    3N (Ana among them), the counts say so, and the Saturday start is offered."""
+    db = str(tmp_path / "c.db")
+    run("import", "--db", db, str(DEMO))
+    bundle = tmp_path / "location.json"
+    bundle.write_text(json.dumps(LOCATION_BUNDLE))
+    done = run("import", "--db", db, str(bundle))
+    assert done.returncode == 0, done.stderr
+    first = done.stdout.splitlines()[0]
+    assert first.startswith(f"{bundle}: imported (log 2): applied ") and first.endswith(" open), skipped 0")
+    assert "(0 busy, 0 open)" not in first
+    assert "2025-10-25T15:00:00Z" in offered(db)
+
+
+def test_import_that_applies_nothing_exits_2_and_says_why(tmp_path: Path) -> None:
+    """Every Slot skipped (a Location the clinic does not have): exit 2, the file named on stderr, each
+    reason counted on stdout, no value of the bundle echoed."""
+    db = str(tmp_path / "c.db")
+    run("import", "--db", db, str(DEMO))
+    elsewhere = json.loads(json.dumps(LOCATION_BUNDLE))
+    elsewhere["entry"][0]["resource"]["name"] = "Lakeview Community Pharmacy"
+    bundle = tmp_path / "pharmacy.json"
+    bundle.write_text(json.dumps(elsewhere))
+    done = run("import", "--db", db, str(bundle))
+    assert done.returncode == 2
+    assert f"slotfinder: {bundle}: applied nothing" in done.stderr
+    assert "applied 0 (0 busy, 0 open), skipped 2" in done.stdout
+    assert "  skipped 1: its location is not one of the clinic's, so the Schedule is skipped" in done.stdout
+    assert "Lakeview" not in done.stdout + done.stderr
+
+
+def test_ics_with_a_broken_event_imports_the_rest_unless_strict(tmp_path: Path) -> None:
+    """Lenient by default: the event without DTSTART is skipped with its line, the other applies (exit 0);
+    --strict refuses the file (exit 2) naming the path and rule; no SUMMARY is ever printed."""
+    db = str(tmp_path / "c.db")
+    run("import", "--db", db, str(DEMO))
+    broken = (
+        "BEGIN:VEVENT\nUID:no-start@example.org\nDTSTAMP:20251001T000000Z\nSUMMARY:Call Jane Q. Patient\nEND:VEVENT\n"
+    )
+    ics = tmp_path / "ana.ics"
+    ics.write_text(ANA_ICS.replace("END:VCALENDAR", broken + "END:VCALENDAR"))
+    dates = ("--from", "2025-10-01", "--to", "2025-12-31")
+    strict = run("import", "--db", db, str(ics), *dates, "--strict")
+    assert strict.returncode == 2
+    assert "ana.ics:VEVENT[1].DTSTART: is required" in strict.stderr
+    lenient = run("import", "--db", db, str(ics), *dates)
+    assert lenient.returncode == 0, lenient.stderr
+    assert "applied 1 (1 busy, 0 open), skipped 1" in lenient.stdout
+    assert "skipped: ana.ics:VEVENT[1] (line 13): not read: DTSTART is required" in lenient.stdout
+    assert "Jane" not in strict.stdout + strict.stderr + lenient.stdout + lenient.stderr
+    assert "2025-10-24T15:00:00Z" not in offered(db)

@@ -1,0 +1,92 @@
+"""What a server runs with: the store, the Redox verification token, the body limit, the rejection policy.
+
+The token comes from the environment variable ``SLOTFINDER_REDOX_TOKEN`` or from a TOML config file
+(``slotfinder serve --config FILE``), never from the command line (where ``ps`` would show it). Set in
+both places, the server refuses to start rather than guess. No error here ever repeats the token.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from attrs import field, frozen
+
+__all__ = [
+    "ACCEPT_REJECTED",
+    "DEFAULT_MAX_BODY_BYTES",
+    "REFUSE_REJECTED",
+    "TOKEN_VARIABLE",
+    "ServerConfig",
+    "load_config",
+]
+
+TOKEN_VARIABLE = "SLOTFINDER_REDOX_TOKEN"
+DEFAULT_MAX_BODY_BYTES = 10_000_000  # Redox's own payload limit (10 MB)
+ACCEPT_REJECTED = 200  # a scheduling event the store rejects is acknowledged (logged, recorded), the feed goes on
+REFUSE_REJECTED = 422  # ... or refused, so Redox pauses the feed and retries it until someone steps in
+_KEYS = ("redox_token", "max_body_bytes", "rejected_event_status")
+
+
+def _positive(_instance: object, _attribute: object, value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError("max_body_bytes: must be a whole number of bytes, at least 1")
+
+
+def _status(_instance: object, _attribute: object, value: int) -> None:
+    if value not in (ACCEPT_REJECTED, REFUSE_REJECTED):
+        raise ValueError(f"rejected_event_status: must be {ACCEPT_REJECTED} or {REFUSE_REJECTED}")
+
+
+def _token(_instance: object, _attribute: object, value: str) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"no Redox verification token: set {TOKEN_VARIABLE} or redox_token in the config file")
+
+
+@frozen
+class ServerConfig:
+    """A server's settings. ``token`` is the Redox verification token (``repr`` hides it)."""
+
+    db: str
+    token: str = field(validator=_token, repr=False)
+    max_body_bytes: int = field(default=DEFAULT_MAX_BODY_BYTES, validator=_positive)
+    rejected_event_status: int = field(default=ACCEPT_REJECTED, validator=_status)
+
+
+def _read_file(path: str) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ValueError(f"{path}: cannot read ({error.strerror})") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError:
+        raise ValueError(f"{path}: not valid TOML") from None  # the parser's message may quote a line
+    unknown = sorted(k for k in data if k not in _KEYS)
+    if unknown:
+        raise ValueError(f"{path}: unknown setting {unknown[0]!r} (known: {', '.join(_KEYS)})")
+    return data
+
+
+def load_config(db: str, config: str | None = None, environ: Mapping[str, str] | None = None) -> ServerConfig:
+    """The settings for store ``db``: the config file's, with the token from it or from the environment.
+
+    Raises ``ValueError`` (a one-line message that never holds the token) when something is missing or wrong.
+    """
+    env = os.environ if environ is None else environ
+    settings = _read_file(config) if config else {}
+    from_env = env.get(TOKEN_VARIABLE)
+    if from_env and settings.get("redox_token") is not None:
+        raise ValueError(f"the Redox token is set both in {TOKEN_VARIABLE} and in the config file: set it in one place")
+    token = from_env or settings.get("redox_token") or ""
+    if not isinstance(token, str):
+        raise ValueError("redox_token: must be a string")
+    return ServerConfig(
+        db=db,
+        token=token,
+        max_body_bytes=settings.get("max_body_bytes", DEFAULT_MAX_BODY_BYTES),
+        rejected_event_status=settings.get("rejected_event_status", ACCEPT_REJECTED),
+    )

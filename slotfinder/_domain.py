@@ -445,7 +445,22 @@ class Preference:
 
     days: frozenset[int] = field(default=frozenset(), converter=_set)
     times: tuple[int, ...] = field(default=(), converter=_tuple)
-    duration: int | None = None
+    duration: int | None = field(default=None)
+
+    @days.validator
+    def _known_days(self, _attribute: attrs.Attribute[frozenset[int]], value: frozenset[int]) -> None:
+        if not value <= frozenset(range(7)):
+            raise ValueError("days must be weekdays 0 (Monday) .. 6 (Sunday)")
+
+    @times.validator
+    def _wall_times(self, _attribute: attrs.Attribute[tuple[int, ...]], value: tuple[int, ...]) -> None:
+        if any(not 0 <= minute < MINUTES_PER_DAY for minute in value):
+            raise ValueError("times must be minutes after local midnight, 0..1439")
+
+    @duration.validator
+    def _visit_length(self, _attribute: attrs.Attribute[int | None], value: int | None) -> None:
+        if value is not None and not 0 < value <= MINUTES_PER_DAY:
+            raise ValueError("duration must be 1..1440 minutes")
 
 
 @frozen

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -23,6 +24,11 @@ def _positive(_inst: Any, attribute: attrs.Attribute[Any], value: float) -> None
         raise ValueError(f"{attribute.name} must be positive, got {value}")
 
 
+def _finite(_inst: Any, attribute: attrs.Attribute[Any], value: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError(f"{attribute.name} must be a finite number")
+
+
 def _strings(value: Iterable[str]) -> tuple[str, ...]:
     return tuple(value)
 
@@ -38,12 +44,12 @@ class Weights:
     Gains are positive, costs negative; set a weight to 0 to switch its term off.
     """
 
-    preferred_day: float = 30.0  # start falls on a preferred weekday (term 0 or 1)
-    preferred_time: float = 20.0  # 1 at a preferred start time, falling linearly to 0 at time_scale
-    earliness: float = 10.0  # 1 at the window's start, 0 at its end
-    continuity: float = 15.0  # provider is one the patient already sees, or a preferred provider
-    fragmentation: float = -8.0  # per gap left before/after the visit shorter than the shortest visit
-    adjacency: float = 3.0  # per side of the visit that touches an existing booking
+    preferred_day: float = field(default=30.0, validator=_finite)  # start falls on a preferred weekday (0 or 1)
+    preferred_time: float = field(default=20.0, validator=_finite)  # 1 at a preferred time, to 0 at time_scale
+    earliness: float = field(default=10.0, validator=_finite)  # 1 at the window's start, 0 at its end
+    continuity: float = field(default=15.0, validator=_finite)  # a provider the patient sees, or a preferred one
+    fragmentation: float = field(default=-8.0, validator=_finite)  # per gap left shorter than the shortest visit
+    adjacency: float = field(default=3.0, validator=_finite)  # per side of the visit touching a booking
 
 
 @frozen

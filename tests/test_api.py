@@ -7,6 +7,7 @@ tests/test_architecture.py.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 
@@ -82,3 +83,29 @@ def test_allows_a_start_exactly_at_now() -> None:
     from tests.clinic_builders import MONDAY, at
 
     assert at(MONDAY, "09:15") in _starts(to_datetime(at(MONDAY, "09:15")))
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: slotfinder.Preference(duration=0),
+        lambda: slotfinder.Preference(duration=-30),
+        lambda: slotfinder.Preference(days={7}),
+        lambda: slotfinder.Preference(times=[1440]),
+        lambda: slotfinder.Weights(earliness=float("nan")),
+        lambda: slotfinder.Weights(adjacency=float("inf")),
+    ],
+    ids=["zero duration", "negative duration", "day 7", "time 24:00", "NaN weight", "infinite weight"],
+)
+def test_forbids_domain_values_that_cannot_rank(make: Any) -> None:
+    """A preference of 0 or -30 minutes, an unknown weekday or wall time, and a NaN or infinite weight are
+    refused when built, naming the field (they used to give 'optimal' 0-minute slots or silent rankings)."""
+    with pytest.raises(ValueError, match=r"duration|days|times|earliness|adjacency"):
+        make()
+
+
+def test_allows_the_edges_of_domain_values() -> None:
+    """One-minute and whole-day preferences, Sunday, 23:59 and negative (cost) weights are accepted."""
+    slotfinder.Preference(days={0, 6}, times=[0, 1439], duration=1)
+    slotfinder.Preference(duration=1440)
+    slotfinder.Weights(fragmentation=-100.0, earliness=0)

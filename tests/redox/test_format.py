@@ -15,7 +15,7 @@ from tests.support import seed
 
 GOLDEN = Path(__file__).resolve().parents[1] / "data" / "seed_response.golden.json"
 
-# The response table of ../shared/redox/messages.md: nothing outside it may appear.
+# The AvailableSlotsResponse field table Redox publishes: nothing outside it may appear.
 META_KEYS = {"DataModel", "EventType", "EventDateTime", "Test", "Source", "Destinations", "Message",
              "Transmission", "FacilityCode", "IsIncomplete"}  # fmt: skip
 SLOT_KEYS = {"ID", "DateTime", "Duration", "Reason", "Notes", "Provider", "Location"}

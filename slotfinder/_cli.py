@@ -258,7 +258,9 @@ def _import(args: argparse.Namespace) -> int:
                     for note in done.anomalies:
                         sys.stdout.write(f"  {note}\n")
                     continue
-            record = next(e.record for e in reversed(store.log()) if e.seq == done.seq)
+            entry = store.entry(done.seq)  # just written, in this connection: always there
+            assert entry is not None
+            record = entry.record
             busy, open_times, lines = import_summary(record, done.anomalies)
             sys.stdout.write(f"{path}: imported (log {done.seq}): {lines[0]}\n")
             for line in [*lines[1:], *done.anomalies]:

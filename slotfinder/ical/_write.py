@@ -22,7 +22,7 @@ import icalendar
 from slotfinder._calendars import zones
 from slotfinder._calendars.expand import Block, expand_blocks
 from slotfinder._domain import MINUTES_PER_DAY, Busy, BusyKind, Clinic, Location
-from slotfinder.ical._read import (
+from slotfinder.ical._sources import (
     X_KIND,
     X_LOCATION,
     X_PROVIDER,

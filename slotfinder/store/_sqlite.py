@@ -519,6 +519,16 @@ class CalendarStore:
         rows = self._db.execute("SELECT seq, received_at, kind, digest, record, outcome FROM log ORDER BY seq")
         return [LogEntry(int(s), str(t), str(k), str(d), str(r), str(o)) for s, t, k, d, r, o in rows]
 
+    def entry(self, seq: int) -> LogEntry | None:
+        """One log entry by its sequence number (None when purged or never written)."""
+        row = self._db.execute(
+            "SELECT seq, received_at, kind, digest, record, outcome FROM log WHERE seq = ?", (seq,)
+        ).fetchone()
+        if row is None:
+            return None
+        s, when, kind, digest, record, outcome = row
+        return LogEntry(int(s), str(when), str(kind), str(digest), str(record), str(outcome))
+
     def replay(self) -> StoreState:
         """The state computed afresh from the checkpoint (if any) and the log alone."""
         self._db.execute("BEGIN")

@@ -290,3 +290,11 @@ def test_reconcile_against_a_fhir_slot_bundle(tmp_path: Path) -> None:
     bundle["entry"].append(extra)
     found = {(d.visit_number, d.what) for d in reconcile_fhir(bundle, clinic, window)}
     assert found == {("V-20251024-0001", "missing_in_ehr"), ("ehr-only", "missing_in_store")}
+
+
+def test_entry_reads_one_log_entry_by_its_number(tmp_path: Path) -> None:
+    """entry(seq) gives the same entry log() lists at that number, and None for a number never written."""
+    with CalendarStore(tmp_path / "one.db") as store:
+        done = store.load_clinic(demo_clinic())
+        assert store.entry(done.seq) == next(e for e in store.log() if e.seq == done.seq)
+        assert store.entry(done.seq + 99) is None

@@ -51,6 +51,7 @@ from slotfinder._errors import (
     UnknownTimeZone,
     WindowTooLarge,
 )
+from slotfinder._limits import LimitExceeded, Limits
 from slotfinder._offers import find_offers
 from slotfinder._pipeline import Candidate, find_slots, list_candidates
 from slotfinder._prepared import PreparedClinic, prepare
@@ -80,7 +81,9 @@ __all__ = [
     "InvalidClinic",
     "InvalidMessage",
     "InvalidRequest",
+    "LimitExceeded",
     "LimitPeriod",
+    "Limits",
     "Location",
     "LocationFilter",
     "MessageEcho",

@@ -17,7 +17,7 @@ from typing import Any
 
 from slotfinder import __version__
 from slotfinder._errors import InvalidRequest, Problem, SlotfinderError
-from slotfinder._problems import DEPTH_RULE
+from slotfinder._limits import Limits, depth_rule, exceeded, limits_in_force, load_limits, shape_problems
 
 __all__ = ["main"]
 
@@ -29,6 +29,9 @@ PLANNING_COMMANDS = {
     "simulate": "capacity simulation: requests over weeks, offers, choices, bookings; metrics and plots",
 }
 _PLANNING_EXTRA = ("matplotlib", "tqdm")  # what `pip install 'slotfinder[planning]'` adds (dask only with --scheduler)
+_LIMITS_HELP = (
+    "TOML file of input limits, e.g. max_array_items = 500 (see docs/limits.md; default: the documented ones)"
+)
 
 
 def _parser(planning: bool = False) -> argparse.ArgumentParser:
@@ -49,17 +52,20 @@ def _parser(planning: bool = False) -> argparse.ArgumentParser:
     imports.add_argument(
         "--strict", action="store_true", help="refuse an .ics file for one broken component (default: skip it)"
     )
+    imports.add_argument("--limits", help=_LIMITS_HELP)
     ingest = commands.add_parser("ingest", help="apply Redox scheduling messages to a store")
     ingest.add_argument("--db", required=True, help="SQLite calendar store")
     ingest.add_argument("messages", nargs="*", help="message files: one message, or a JSON array of messages")
     ingest.add_argument(
         "--reasons", help='PushSlots Reason mapping JSON, e.g. {"Office Visit": ["210"], "Blocked": null}'
     )
+    ingest.add_argument("--limits", help=_LIMITS_HELP)
     reconcile = commands.add_parser("reconcile", help="compare a Redox BookedResponse or FHIR Slot bundle with a store")
     reconcile.add_argument("--db", required=True, help="SQLite calendar store")
     reconcile.add_argument("booked", help="BookedResponse JSON file, or a FHIR R4 Bundle of Slots")
     reconcile.add_argument("--start", help="window start, ISO 8601 with offset (default: the earliest visit)")
     reconcile.add_argument("--end", help="window end, ISO 8601 with offset (default: after the latest visit)")
+    reconcile.add_argument("--limits", help=_LIMITS_HELP)
     purge = commands.add_parser("purge", help="forget what a store holds from before a cutoff (retention)")
     purge.add_argument("--db", required=True, help="SQLite calendar store")
     cutoff = purge.add_mutually_exclusive_group()
@@ -100,21 +106,54 @@ def _search_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--output", choices=("redox", "fhir"), default="redox", help="AvailableSlotsResponse, or a FHIR R4 Bundle"
     )
+    parser.add_argument("--limits", help=_LIMITS_HELP)
 
 
-def _read_json(path: str) -> Any:
+def _text(path: str, limit: int, name: str) -> str:
+    """The text of a file ('-': standard input), refused past ``limit`` bytes before it is decoded.
+
+    Newlines are translated as text mode does, so a file's text (and the digest a store logs) is
+    what it was when files were read with ``read_text``.
+    """
     try:
-        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+        data = _stdin(limit) if path == "-" else _bounded(Path(path), limit, name)
     except OSError as error:
         raise _InputError(f"{path}: cannot read ({error.strerror})") from None
+    if len(data) > limit:
+        raise _InputError(f"{path}: {exceeded(limit, name, 'bytes')}")
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise _InputError(f"{path}: not UTF-8 text (byte {error.start})") from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _stdin(limit: int) -> bytes:
+    """At most one byte more than ``limit`` of standard input (enough to know it is too large)."""
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is not None:
+        return bytes(buffer.read(limit + 1))
+    return sys.stdin.read(limit + 1).encode("utf-8")  # a text stream (tests): counted as UTF-8
+
+
+def _bounded(path: Path, limit: int, name: str) -> bytes:
+    if path.stat().st_size > limit:  # refused before it is read into memory
+        raise _InputError(f"{path}: {exceeded(limit, name, 'bytes')}")
+    return path.read_bytes()
+
+
+def _read_json(path: str, limits: Limits, *, request: bool = False) -> Any:
+    """A JSON file: a request or message (``request``: max_request_bytes) or a calendar file (max_file_bytes)."""
+    limit, name = (
+        (limits.max_request_bytes, "max_request_bytes") if request else (limits.max_file_bytes, "max_file_bytes")
+    )
+    text = _text(path, limit, name)
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
         raise _InputError(f"{path}: not valid JSON (line {error.lineno}, column {error.colno})") from None
     except RecursionError:
-        raise _InputError(f"{path}: JSON {DEPTH_RULE}") from None
+        raise _InputError(f"{path}: JSON {depth_rule(limits)}") from None
 
 
 class _InputError(Exception):
@@ -127,11 +166,12 @@ def _run(args: argparse.Namespace) -> int:
     from slotfinder.redox._api import find_slots_redox, with_visit_type
     from slotfinder.redox._values import parse_instant
 
+    limits = args.limits
     if args.command == "demo":
         message = json.loads(resources.files("slotfinder").joinpath("data/demo_request.json").read_text("utf-8"))
     else:
-        message = _read_json(args.request)
-    clinic = load_clinic(args.clinic) if args.clinic else None
+        message = _read_json(args.request, limits, request=True)
+    clinic = load_clinic(args.clinic, limits=limits) if args.clinic else None
     if args.db:
         from slotfinder.store._sqlite import CalendarStore
 
@@ -158,7 +198,7 @@ def _run(args: argparse.Namespace) -> int:
         raise _InputError(f"invalid option: {error}") from None
     if args.visit_type:
         message = with_visit_type(message, args.visit_type)
-    result = find_slots_redox(message, clinic, settings, now)
+    result = find_slots_redox(message, clinic, settings, now, limits=limits)
     if args.output == "fhir":
         from slotfinder.fhir import write_slots_bundle
 
@@ -173,6 +213,7 @@ def _run(args: argparse.Namespace) -> int:
 _METHODS = {
     "ranking": "ranked: the caps nest, so the pruned ranking is optimal and no solver ran",
     "cp-sat": "chosen by CP-SAT",
+    "chain": "best chains by dynamic programming: one participant per step, exact without a solver",
     "greedy": "best-first greedy: CP-SAT found nothing within its time limit",
     "none": "nothing to choose",
 }
@@ -201,17 +242,31 @@ def _existing(path: str) -> str:
     return path
 
 
-def _messages(path: str) -> list[str]:
-    """The messages of a file, each as the text given to the store (whose digest it logs)."""
-    try:
-        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
-    except OSError as error:
-        raise _InputError(f"{path}: cannot read ({error.strerror})") from None
+def _messages(path: str, limits: Limits) -> list[str]:
+    """The messages of a file, each as the text given to the store (whose digest it logs).
+
+    Past a limit (the file's bytes, a message's bytes, nesting, items of an array) the file is refused
+    before any of its messages is given to the store: one line, exit 2.
+    """
+    text = _text(path, limits.max_file_bytes, "max_file_bytes")
     try:
         data = json.loads(text)
     except json.JSONDecodeError:
         return [text]  # rejected by the store and logged (its digest and problems), not lost here
-    return [json.dumps(m) for m in data] if isinstance(data, list) else [text]
+    except RecursionError:
+        raise _InputError(f"{path}: JSON {depth_rule(limits)}") from None
+    messages = data if isinstance(data, list) else [data]
+    if isinstance(data, list) and len(data) > limits.max_import_items:
+        raise _InputError(f"{path}: {exceeded(limits.max_import_items, 'max_import_items', 'messages')}")
+    texts = [json.dumps(m) for m in data] if isinstance(data, list) else [text]
+    for n, (message, body) in enumerate(zip(messages, texts, strict=True)):
+        where = f"{path}[{n}]" if isinstance(data, list) else path
+        if len(body.encode("utf-8")) > limits.max_request_bytes:
+            raise _InputError(f"{where}: {exceeded(limits.max_request_bytes, 'max_request_bytes', 'bytes')}")
+        found = shape_problems(message, limits)
+        if found:
+            raise _InputError(f"{where}: {found[0]}")
+    return texts
 
 
 def _dates(args: argparse.Namespace) -> tuple[dt.date, dt.date]:
@@ -232,16 +287,14 @@ def _import(args: argparse.Namespace) -> int:
     from slotfinder.store._imports import ical_envelope, import_summary
     from slotfinder.store._sqlite import CalendarStore
 
+    limits = args.limits
     mapped = {p.resolve(): s for p, s in load_calendar_map(args.map)} if args.map else {}
     empty: list[str] = []
     with CalendarStore(args.db) as store:
         for path in args.sources:
             if path.endswith(".ics"):
                 first, last = _dates(args)
-                try:
-                    text = Path(path).read_text(encoding="utf-8")
-                except OSError as error:
-                    raise _InputError(f"{path}: cannot read ({error.strerror})") from None
+                text = _text(path, limits.max_file_bytes, "max_file_bytes")
                 source = mapped.get(Path(path).resolve()) or declared_source(text, Path(path).name)
                 body = ical_envelope(
                     text, source.name, source.location_id, source.provider_id, source.room, first, last,
@@ -249,7 +302,7 @@ def _import(args: argparse.Namespace) -> int:
                 )  # fmt: skip
                 done = store.import_calendar("ical", body)
             else:
-                data = _read_json(path)
+                data = _read_json(path, limits)
                 if isinstance(data, dict) and data.get("resourceType") == "Bundle":
                     done = store.import_calendar("fhir", json.dumps(data))
                 else:
@@ -278,10 +331,10 @@ def _ingest(args: argparse.Namespace) -> int:
     rejected = 0
     with CalendarStore(_existing(args.db)) as store:
         if args.reasons:
-            store.set_reasons(_read_json(args.reasons))
+            store.set_reasons(_read_json(args.reasons, args.limits))
             sys.stdout.write(f"{args.reasons}: Reason mapping in force\n")
         for path in args.messages:
-            for n, text in enumerate(_messages(path)):
+            for n, text in enumerate(_messages(path, args.limits)):
                 done = store.ingest(text)
                 rejected += not done.applied
                 state = "applied" if done.applied else "rejected"
@@ -298,7 +351,7 @@ def _reconcile(args: argparse.Namespace) -> int:
     from slotfinder.store._reconcile import reconcile_booked, reconcile_fhir
     from slotfinder.store._sqlite import CalendarStore
 
-    message = _read_json(args.booked)
+    message = _read_json(args.booked, args.limits)
     is_fhir = is_bundle(message)
     first, last = slot_window(message) if is_fhir else booked_window(message)
     try:
@@ -391,6 +444,16 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _limits(path: str | None) -> Limits:
+    """``--limits FILE.toml``, else the defaults."""
+    if path is None:
+        return Limits()
+    try:
+        return load_limits(path)
+    except ValueError as error:
+        raise _InputError(f"--limits {error}") from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``slotfinder`` command."""
     words = list(sys.argv[1:] if argv is None else argv)
@@ -409,7 +472,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         commands.update(planning_cli.COMMANDS)
     try:
-        return commands.get(args.command, _run)(args)
+        args.limits = _limits(getattr(args, "limits", None))
+        with limits_in_force(args.limits):  # also for what the store reads on the command's behalf
+            return commands.get(args.command, _run)(args)
     except (SlotfinderError, _InputError) as error:
         sys.stderr.write(f"slotfinder: {error}\n")
         return BAD_INPUT

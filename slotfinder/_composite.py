@@ -25,8 +25,10 @@ import numpy.typing as npt
 from attrs import field, frozen
 
 from slotfinder._calendars import zones
+from slotfinder._composite_types import Role, Series, Step
 from slotfinder._domain import Location, LocationFilter, PatientId, Preference, Provider, VisitType
 from slotfinder._errors import Problem
+from slotfinder._result import ScoreTerm
 
 __all__ = [
     "Appointment",
@@ -36,9 +38,12 @@ __all__ = [
     "Role",
     "SequenceModel",
     "SequencePick",
+    "Series",
     "Step",
     "StepModel",
     "definition_problems",
+    "series_problems",
+    "steps_problems",
 ]
 
 IntArray = npt.NDArray[np.int64]
@@ -46,48 +51,6 @@ IntArray = npt.NDArray[np.int64]
 
 def _tuple(value: Iterable[Any]) -> tuple[Any, ...]:
     return tuple(value)
-
-
-@frozen
-class Role:
-    """``count`` participants drawn from ``providers`` (empty: any provider of the clinic), all at once."""
-
-    providers: tuple[str, ...] = field(default=(), converter=_tuple)
-    count: int = 1
-
-
-@frozen
-class Step:
-    """One appointment of a sequence.
-
-    ``providers`` is the shorthand for one role: any one of them (empty: any provider whose blocks
-    allow the visit type). ``roles`` asks for several participants together, same start, same
-    location; give one or the other. Gaps are minutes from the end of the previous step to the start
-    of this one, ``min_gap <= gap <= max_gap`` (ignored on the first step). ``same_location`` keeps
-    the previous step's location; without it a change of location needs at least ``travel`` minutes
-    of gap. ``same_provider_as_previous`` asks for the previous step's provider (one participant in
-    both steps).
-    """
-
-    visit_type: str
-    providers: tuple[str, ...] = field(default=(), converter=_tuple)
-    roles: tuple[Role, ...] = field(default=(), converter=_tuple)
-    min_gap: int = 0
-    max_gap: int = 60
-    same_provider_as_previous: bool = False
-    same_location: bool = True
-    travel: int = 0
-    codeset: str | None = None
-
-    @property
-    def participants(self) -> tuple[Role, ...]:
-        """The roles to fill (``providers`` as one role of one participant when no roles are given)."""
-        return self.roles or (Role(self.providers, 1),)
-
-    @property
-    def size(self) -> int:
-        """How many people the step takes."""
-        return sum(r.count for r in self.participants)
 
 
 @frozen
@@ -110,13 +73,20 @@ def definition_problems(
     request: CompositeRequest, provider_ids: frozenset[str], visit_types: Iterable[VisitType]
 ) -> list[Problem]:
     """Every rule the request's steps break (paths into ``steps``; values are never repeated)."""
+    return steps_problems(request.steps, provider_ids, visit_types)
+
+
+def steps_problems(
+    steps: tuple[Step, ...], provider_ids: frozenset[str], visit_types: Iterable[VisitType], at: str = "steps"
+) -> list[Problem]:
+    """Every rule a sequence of steps breaks, at paths under ``at``."""
     problems: list[Problem] = []
     codes = {(v.code, v.codeset) for v in visit_types}
-    if not request.steps:
-        problems.append(Problem("steps", "must hold at least one step"))
-    for i, step in enumerate(request.steps):
-        previous = request.steps[i - 1] if i else None
-        problems += _step_problems(f"steps[{i}]", step, previous, provider_ids, codes)
+    if not steps:
+        problems.append(Problem(at, "must hold at least one step"))
+    for i, step in enumerate(steps):
+        previous = steps[i - 1] if i else None
+        problems += _step_problems(f"{at}[{i}]", step, previous, provider_ids, codes)
     return problems
 
 
@@ -133,17 +103,52 @@ def _step_problems(
             problems += _role_problems(f"{at}.roles[{j}]", role, provider_ids)
     else:
         problems += _provider_problems(f"{at}.providers", step.providers, provider_ids)
-    if step.min_gap < 0:
-        problems.append(Problem(f"{at}.min_gap", "must not be negative"))
-    if step.max_gap < step.min_gap:
-        problems.append(Problem(f"{at}.max_gap", "must not be less than min_gap"))
+    problems += _distance_problems(at, step)
+    for flag in ("same_provider_as_previous", "prefer_same_provider"):
+        if not getattr(step, flag):
+            continue
+        if previous is None:
+            problems.append(Problem(f"{at}.{flag}", "the first step has no previous step"))
+        elif step.size != 1 or previous.size != 1:
+            rule = "needs exactly one participant in this step and in the previous one"
+            problems.append(Problem(f"{at}.{flag}", rule))
+    if step.same_provider_as_previous and step.prefer_same_provider:
+        problems.append(Problem(f"{at}.prefer_same_provider", "give same_provider_as_previous or this, not both"))
+    return problems
+
+
+def _distance_problems(at: str, step: Step) -> list[Problem]:
+    """Gap bounds in minutes, or in local dates when ``min_days``/``max_days`` are given."""
+    problems: list[Problem] = []
+    if step.by_date:
+        if step.min_days is None or step.max_days is None:
+            missing = "min_days" if step.min_days is None else "max_days"
+            problems.append(Problem(f"{at}.{missing}", "required when the other of min_days, max_days is given"))
+        elif step.min_days < 0:
+            problems.append(Problem(f"{at}.min_days", "must not be negative"))
+        elif step.max_days < step.min_days:
+            problems.append(Problem(f"{at}.max_days", "must not be less than min_days"))
+    else:
+        if step.min_gap < 0:
+            problems.append(Problem(f"{at}.min_gap", "must not be negative"))
+        if step.max_gap < step.min_gap:
+            problems.append(Problem(f"{at}.max_gap", "must not be less than min_gap"))
     if step.travel < 0:
         problems.append(Problem(f"{at}.travel", "must not be negative"))
-    if step.same_provider_as_previous and previous is None:
-        problems.append(Problem(f"{at}.same_provider_as_previous", "the first step has no previous step"))
-    elif step.same_provider_as_previous and previous is not None and (step.size != 1 or previous.size != 1):
-        rule = "needs exactly one participant in this step and in the previous one"
-        problems.append(Problem(f"{at}.same_provider_as_previous", rule))
+    return problems
+
+
+def series_problems(at: str, series: Series) -> list[Problem]:
+    """The rules of a series itself (its expanded steps are checked like any sequence)."""
+    problems: list[Problem] = []
+    if series.count < 1:
+        problems.append(Problem(f"{at}.count", "must be at least 1"))
+    if series.interval_days < 1:
+        problems.append(Problem(f"{at}.interval_days", "must be at least 1"))
+    if series.tolerance_days < 0:
+        problems.append(Problem(f"{at}.tolerance_days", "must not be negative"))
+    elif series.tolerance_days >= series.interval_days >= 1:
+        problems.append(Problem(f"{at}.tolerance_days", "must be less than interval_days"))
     return problems
 
 
@@ -176,7 +181,10 @@ class Appointment:
     location: Location
     room: str | None
     visit_type: VisitType
-    score: float  # summed over the participants' candidate scores
+    score: float  # summed over the participants' candidate scores (and a series' continuity reward)
+    local_date: dt.date  # at the location
+    local_time: dt.time
+    terms: tuple[ScoreTerm, ...] = ()  # per ranking term, values summed over the participants
 
     @property
     def start_utc(self) -> dt.datetime:
@@ -212,7 +220,7 @@ class OfferResult:
     offers: tuple[Offer, ...]
     status: str  # OPTIMAL, FEASIBLE (a solve hit the time limit), or EMPTY
     complete: bool  # False when the time limit cut a solve (IsIncomplete)
-    method: str  # "cp-sat", or "none" when there is no offer
+    method: str  # "chain" (one participant per step: exact dynamic programme), "cp-sat", or "none"
     now: int
     candidates: tuple[int, ...]  # open starts per step before pruning
     pruned_to: tuple[int, ...]  # participant rows per step the solver saw
@@ -240,6 +248,8 @@ class StepModel:
     same_location: bool = True
     travel: int = 0
     same_provider_as_previous: bool = False
+    day_gap: tuple[int, int] | None = None  # local dates after the previous step's, instead of minute gaps
+    prefer_same_provider: int = 0  # points when one participant is the previous step's (0: no preference)
 
 
 @frozen

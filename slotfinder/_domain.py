@@ -17,6 +17,8 @@ from typing import Any
 import attrs
 from attrs import field, frozen
 
+from slotfinder._composite_types import CompositeVisitType
+
 __all__ = [
     "BookingLimit",
     "Busy",
@@ -398,6 +400,8 @@ class Clinic:
     limits_count_holds: bool = False  # holds of a provider count toward booking limits, as bookings always do
     date_overrides: tuple[DateOverride, ...] = field(default=(), converter=_tuple)  # hours replacing templates
     start_alignment: StartAlignment = field(default=StartAlignment.BLOCK, converter=start_alignment)
+    # visit-type codes that book several appointments (a sequence or a series: slotfinder.find_offers)
+    composites: tuple[CompositeVisitType, ...] = field(default=(), converter=_tuple)
 
     def provider(self, provider_id: str) -> Provider:
         return next(p for p in self.providers if p.id == provider_id)

@@ -1,7 +1,7 @@
 """find_offers: composite visits. Candidates per step -> prune by reachability -> CP-SAT -> ranked offers.
 
 Each step is searched as a single-slot request restricted to its visit type and its providers
-(``_pipeline._scored``: the same busy time, rooms, equipment, limits, DST and scores). A step's
+(``_search.scored``: the same busy time, rooms, equipment, limits, DST and scores). A step's
 *slots* are its distinct (start, location) pairs; its *rows* are the (provider, slot) candidates.
 
 Pruning is exact: a slot survives when each role has enough people there, and (forward, then
@@ -51,11 +51,13 @@ from slotfinder._composite import (
 )
 from slotfinder._domain import Clinic, Preference, ProviderFilter, SlotRequest, VisitTypeFilter
 from slotfinder._errors import InvalidRequest
-from slotfinder._pipeline import _scored, _Stopwatch, resolve_now
 from slotfinder._prepared import PreparedClinic, prepare
-from slotfinder._rank import Scores
+from slotfinder._rank import SCORE_SCALE, TERMS, Scores
+from slotfinder._result import ScoreTerm
+from slotfinder._search import Stopwatch, resolve_now, scored
 from slotfinder._settings import Settings
 from slotfinder._solve.candidates import CandidateTable
+from slotfinder._solve.chain import bounds, chain_offers, is_chain, pairs
 from slotfinder._solve.problem import rank_order
 
 __all__ = ["find_offers"]
@@ -90,7 +92,34 @@ def find_offers(
     problems = definition_problems(request, frozenset(p.id for p in known.providers), known.visit_types)
     if problems:
         raise InvalidRequest(problems)
-    watch = _Stopwatch()
+    watch = Stopwatch()
+    steps, found, candidates = pruned_model(prepared, request, settings, instant, watch)
+    chain = is_chain(steps)
+    if chain:  # one participant per step: the dynamic programme is exact, no solver needed
+        picks, proven = chain_offers(steps, settings.limit, settings.per_day), True
+    else:
+        picks, proven = _best_offers(steps, settings)
+    watch.lap("solve")
+    offers = tuple(_offer(steps, found, pick, settings) for pick in picks)  # best first: the greedy's order
+    exact = proven and _keys_on_one_date(steps[0])
+    return OfferResult(
+        offers=offers,
+        status=("OPTIMAL" if exact else "FEASIBLE") if offers else "EMPTY",
+        complete=exact,
+        method=("chain" if chain else "cp-sat") if offers else "none",
+        now=instant,
+        candidates=tuple(candidates),
+        pruned_to=tuple(sum(int(r.shape[0]) for r in s.role_slot) for s in steps),
+        timings=watch.laps,
+    )
+
+
+def pruned_model(
+    prepared: PreparedClinic, request: CompositeRequest, settings: Settings, now: int, watch: Stopwatch
+) -> tuple[list[StepModel], list[_StepRows], list[int]]:
+    """Every step's candidates as slots and role rows, pruned to what some offer can use; and the open
+    starts per step before pruning."""
+    known = prepared.clinic
     people = {p.id: i for i, p in enumerate(sorted(known.providers, key=lambda p: p.id))}
     places = {loc.id: i for i, loc in enumerate(sorted(known.locations, key=lambda loc: loc.id))}
     steps: list[StepModel] = []
@@ -99,30 +128,17 @@ def find_offers(
     end = request.end if request.end is not None else request.start + settings.default_horizon_days * DAY
     slack = 0  # later steps may start after the window: by the earlier steps' lengths and gaps
     for i, step in enumerate(request.steps):
-        table, scores = _step_candidates(prepared, request, step, settings, instant, end, slack)
+        table, scores = _step_candidates(prepared, request, step, settings, now, end, slack)
         candidates.append(int(scores.keep.sum()))
-        model, rows = _step_model(table, scores, step, people, places)
+        model, rows = _step_model(table, scores, step, people, places, _continuity_points(settings))
         steps.append(model)
         found.append(rows)
         if i + 1 < len(request.steps):
-            slack += int(table.duration.max(initial=0)) + request.steps[i + 1].max_gap
+            slack += _reach(request.steps[i + 1], int(table.duration.max(initial=0)))
     watch.lap("candidates")
     steps, found = _prune(steps, found)
     watch.lap("model")
-    picks, proven = _best_offers(steps, settings)
-    watch.lap("solve")
-    offers = tuple(_offer(steps, found, pick) for pick in picks)  # best first: the greedy's order
-    exact = proven and _keys_on_one_date(steps[0])
-    return OfferResult(
-        offers=offers,
-        status=("OPTIMAL" if exact else "FEASIBLE") if offers else "EMPTY",
-        complete=exact,
-        method="cp-sat" if offers else "none",
-        now=instant,
-        candidates=tuple(candidates),
-        pruned_to=tuple(sum(int(r.shape[0]) for r in s.role_slot) for s in steps),
-        timings=watch.laps,
-    )
+    return steps, found, candidates
 
 
 def _step_candidates(
@@ -148,12 +164,24 @@ def _step_candidates(
         patient_ids=request.patient_ids,
     )
     horizon = settings.max_horizon_days + -(-slack // DAY)
-    table, scores, _ = _scored(prepared, single, evolve(settings, max_horizon_days=horizon), now, _Stopwatch())
+    table, scores, _ = scored(prepared, single, evolve(settings, max_horizon_days=horizon), now, Stopwatch())
     return table, scores
 
 
+def _continuity_points(settings: Settings) -> int:
+    """A series' reward for keeping the previous visit's provider: the ``continuity`` weight, in points."""
+    return round(settings.weights.continuity * SCORE_SCALE)
+
+
+def _reach(following: Step, longest: int) -> int:
+    """How much later than this step's window the following step may start (minutes)."""
+    if following.by_date:
+        return ((following.max_days or 0) + 1) * DAY
+    return longest + following.max_gap
+
+
 def _step_model(
-    table: CandidateTable, scores: Scores, step: Step, people: dict[str, int], places: dict[str, int]
+    table: CandidateTable, scores: Scores, step: Step, people: dict[str, int], places: dict[str, int], bonus: int
 ) -> tuple[StepModel, _StepRows]:
     """Slots (start, location) and role rows of one step; one row per person and slot (the best)."""
     rows = rank_order(table, scores.points, np.flatnonzero(scores.keep))
@@ -188,6 +216,8 @@ def _step_model(
         same_location=step.same_location,
         travel=step.travel,
         same_provider_as_previous=step.same_provider_as_previous,
+        day_gap=(step.min_days or 0, step.max_days or 0) if step.by_date else None,
+        prefer_same_provider=bonus if step.prefer_same_provider else 0,
     )
     return model, _StepRows(table, scores, tuple(rows[r] for r in role_rows))
 
@@ -207,18 +237,23 @@ def _staffed(step: StepModel) -> npt.NDArray[np.bool_]:
 
 
 def _followers(before: StepModel, after: StepModel) -> list[IntArray]:
-    """Per slot of ``after``: the slots of ``before`` it may follow (gap bounds; location or travel)."""
-    order = np.argsort(before.slot_end, kind="stable")
-    ends = before.slot_end[order]
-    lo = np.searchsorted(ends, after.slot_start - after.max_gap, side="left")
-    hi = np.searchsorted(ends, after.slot_start - after.min_gap, side="right")
+    """Per slot of ``after``: the slots of ``before`` it may follow (gap bounds or local dates; location
+    or travel; never before the previous step ends)."""
+    if after.day_gap is None:
+        keys, low, high = before.slot_end, after.slot_start - after.max_gap, after.slot_start - after.min_gap
+    else:
+        keys, low, high = before.slot_day, after.slot_day - after.day_gap[1], after.slot_day - after.day_gap[0]
+    order = np.argsort(keys, kind="stable")
+    lo = np.searchsorted(keys[order], low, side="left")
+    hi = np.searchsorted(keys[order], high, side="right")
     lengths = np.maximum(hi - lo, 0)
     owner = np.repeat(np.arange(lengths.shape[0]), lengths)
     offsets = np.cumsum(lengths) - lengths
     near = order[lo[owner] + np.arange(owner.shape[0]) - offsets[owner]]
+    gap = after.slot_start[owner] - before.slot_end[near]
     same = before.slot_location[near] == after.slot_location[owner]
-    travelled = after.slot_start[owner] - before.slot_end[near] >= after.travel  # time to change location
-    ok = same if after.same_location else same | travelled
+    travelled = gap >= after.travel  # time to change location
+    ok = (same if after.same_location else same | travelled) & (gap >= 0)
     owner, near = owner[ok], near[ok]
     sort = np.lexsort((near, owner))
     owner, near = owner[sort], near[sort].astype(np.int64)
@@ -267,78 +302,6 @@ def _prune(steps: list[StepModel], found: list[_StepRows]) -> tuple[list[StepMod
     return steps, found
 
 
-def _pairs(step: StepModel) -> tuple[IntArray, IntArray]:
-    """``previous`` flattened: (slot, previous slot) pairs, by slot."""
-    lengths = np.array([p.shape[0] for p in step.previous], dtype=np.int64)
-    owner = np.repeat(np.arange(lengths.shape[0], dtype=np.int64), lengths)
-    prev = np.concatenate(step.previous) if step.previous else np.zeros(0, dtype=np.int64)
-    return owner, prev.astype(np.int64)
-
-
-_NONE = -(1 << 60)
-
-
-def _step_bound(step: StepModel) -> IntArray:
-    """Per slot: at least the step's points there (each role's best ``count`` rows; overlaps ignored)."""
-    total = np.zeros(step.slot_start.shape[0], dtype=np.int64)
-    for count, slot, points in zip(step.role_counts, step.role_slot, step.role_points, strict=True):
-        order = np.lexsort((-points, slot))
-        ordered = slot[order]
-        first = np.ones(ordered.shape[0], dtype=bool)
-        first[1:] = ordered[1:] != ordered[:-1]
-        rank = np.arange(ordered.shape[0]) - np.maximum.accumulate(np.where(first, np.arange(ordered.shape[0]), 0))
-        top = rank < count
-        np.add.at(total, ordered[top], points[order][top])
-    return total
-
-
-def _single(step: StepModel) -> bool:
-    return step.role_counts == (1,)
-
-
-def _same_person_after(before: StepModel, after: StepModel, row_bound: IntArray) -> IntArray:
-    """Per row of ``before`` (one participant): the best ``row_bound`` of a row of ``after`` with the same
-    person in a slot that may follow it (``_NONE`` if there is none)."""
-    owner, prev = _pairs(after)
-    lengths = np.bincount(owner, minlength=after.slot_start.shape[0])
-    offsets = np.cumsum(lengths) - lengths
-    slot, person = after.role_slot[0], after.role_provider[0]
-    per_row = lengths[slot]
-    row = np.repeat(np.arange(slot.shape[0]), per_row)
-    within = np.arange(row.shape[0]) - (np.cumsum(per_row) - per_row)[row]
-    earlier = prev[offsets[slot][row] + within]
-    people = int(max(person.max(initial=0), before.role_provider[0].max(initial=0))) + 1
-    wanted = earlier * people + person[row]
-    keys = before.role_slot[0] * people + before.role_provider[0]
-    order = np.argsort(keys, kind="stable")
-    pos = np.minimum(np.searchsorted(keys[order], wanted), max(keys.shape[0] - 1, 0))
-    hit = keys[order][pos] == wanted if keys.shape[0] else np.zeros(wanted.shape[0], dtype=bool)
-    best = np.full(keys.shape[0], _NONE, dtype=np.int64)
-    np.maximum.at(best, order[pos[hit]], row_bound[row[hit]])
-    return best
-
-
-def _bounds(steps: list[StepModel]) -> IntArray:
-    """Per first-step slot: an upper bound of any offer's points through it (its best rows plus the best
-    bound among the later slots it may reach, per person across a same-provider link; the rule that
-    one person fills one role of a step only lowers it)."""
-    slot_bound = _step_bound(steps[-1])
-    row_bound = steps[-1].role_points[0] if _single(steps[-1]) else None
-    for s in range(len(steps) - 1, 0, -1):
-        before, after = steps[s - 1], steps[s]
-        if after.same_provider_as_previous and row_bound is not None:  # one participant in both steps
-            row_bound = np.maximum(before.role_points[0] + _same_person_after(before, after, row_bound), _NONE)
-            slot_bound = np.full(before.slot_start.shape[0], _NONE, dtype=np.int64)
-            np.maximum.at(slot_bound, before.role_slot[0], row_bound)
-        else:
-            owner, prev = _pairs(after)
-            reach = np.full(before.slot_start.shape[0], _NONE, dtype=np.int64)
-            np.maximum.at(reach, prev, slot_bound[owner])
-            slot_bound = np.maximum(_step_bound(before) + reach, _NONE)
-            row_bound = before.role_points[0] + reach[before.role_slot[0]] if _single(before) else None
-    return slot_bound
-
-
 def _restricted(
     steps: list[StepModel], keep: npt.NDArray[np.bool_]
 ) -> tuple[list[StepModel], list[IntArray], list[tuple[IntArray, ...]]]:
@@ -350,7 +313,7 @@ def _restricted(
     for s, step in enumerate(steps):
         previous: tuple[IntArray, ...] = ()
         if s > 0:
-            owner, prev = _pairs(step)
+            owner, prev = pairs(step)
             ok = keep[prev]
             renumber = np.cumsum(keep) - 1
             keep = np.zeros(step.slot_start.shape[0], dtype=bool)
@@ -366,12 +329,19 @@ def _restricted(
 
 
 def _points(steps: list[StepModel], pick: SequencePick) -> int:
-    return sum(
+    """An offer's points: its rows', plus a series' reward for each visit with the previous one's provider."""
+    total = sum(
         int(step.role_points[j][r])
         for step, roles in zip(steps, pick.rows, strict=True)
         for j, rs in enumerate(roles)
         for r in rs
     )
+    for s in range(1, len(steps)):
+        if steps[s].prefer_same_provider:
+            mine = int(steps[s].role_provider[0][pick.rows[s][0][0]])
+            theirs = int(steps[s - 1].role_provider[0][pick.rows[s - 1][0][0]])
+            total += steps[s].prefer_same_provider if mine == theirs else 0
+    return total
 
 
 def _best_offers(steps: list[StepModel], settings: Settings) -> tuple[list[SequencePick], bool]:
@@ -386,7 +356,7 @@ def _best_offers(steps: list[StepModel], settings: Settings) -> tuple[list[Seque
         return [], True
     deadline = time.perf_counter() + settings.time_limit_seconds
     first = steps[0]
-    bound = _bounds(steps)
+    bound = bounds(steps)
     picks: list[SequencePick] = []
     excluded: list[tuple[int, tuple[int, ...]]] = []
     per_day: dict[int, int] = {}
@@ -438,8 +408,8 @@ def _keys_on_one_date(first: StepModel) -> bool:
     return bool(keys.shape[1] == pairs.shape[1])
 
 
-def _offer(steps: list[StepModel], found: list[_StepRows], pick: SequencePick) -> Offer:
-    appointments = []
+def _offer(steps: list[StepModel], found: list[_StepRows], pick: SequencePick, settings: Settings) -> Offer:
+    appointments: list[Appointment] = []
     for s, (step, rows) in enumerate(zip(steps, found, strict=True)):
         table, scores = rows.table, rows.scores
         chosen = [int(rows.role_rows[j][r]) for j, role in enumerate(pick.rows[s]) for r in role]
@@ -447,16 +417,25 @@ def _offer(steps: list[StepModel], found: list[_StepRows], pick: SequencePick) -
         search = table.search
         visit_type = search.visit_types[table.visit_type[lead]]
         assert visit_type is not None  # a step always names its visit type
+        values = {name: float(sum(scores.terms[name][i] for i in chosen)) for name in TERMS}
+        providers = tuple(search.providers[table.provider[i]] for i in chosen)
+        if step.prefer_same_provider and providers == appointments[-1].providers:  # a series keeps its provider
+            values["continuity"] += 1.0
+        terms = tuple(ScoreTerm(name, values[name], getattr(settings.weights, name)) for name in TERMS)
+        minute = int(table.local_minute[lead])
         appointments.append(
             Appointment(
                 step=s,
                 start=int(step.slot_start[pick.slots[s]]),
                 duration=int(table.duration[lead]),
-                providers=tuple(search.providers[table.provider[i]] for i in chosen),
+                providers=providers,
                 location=search.locations[table.location[lead]],
                 room=table.rooms[table.room[lead]] if table.room[lead] >= 0 else None,
                 visit_type=visit_type,
-                score=float(sum(scores.total[i] for i in chosen)),
+                score=sum(t.points for t in terms),
+                terms=terms,
+                local_date=zones.EPOCH.date() + dt.timedelta(days=int(table.local_day[lead])),
+                local_time=dt.time(minute // 60, minute % 60),
             )
         )
     local_date = zones.EPOCH.date() + dt.timedelta(days=int(steps[0].slot_day[pick.slots[0]]))

@@ -344,7 +344,7 @@ def _leaf_rule(error: BaseException, type_: Any, dialect: Dialect, expected: Cal
 
 
 MAX_DEPTH = 32  # JSON nesting any message or file of ours needs is under 10; deeper is refused, not recursed into
-DEPTH_RULE = f"nests deeper than {MAX_DEPTH} levels"
+DEPTH_RULE = f"nests deeper than {MAX_DEPTH} levels (limit max_depth)"
 
 
 def too_deep(value: object, limit: int = MAX_DEPTH) -> bool:

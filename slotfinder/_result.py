@@ -44,6 +44,7 @@ class RankedSlot:
     terms: tuple[ScoreTerm, ...]
     local_date: dt.date
     local_time: dt.time
+    notes: tuple[str, ...] = ()  # an offer's appointment: "offer:<id>", "step:<i>/<n>", "with:<provider ID>"
 
     @property
     def start_utc(self) -> dt.datetime:

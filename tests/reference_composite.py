@@ -30,7 +30,7 @@ from slotfinder import (
 )
 from slotfinder._domain import Preference
 
-__all__ = ["Row", "best_choice", "check_offer", "enumerate_offers", "offer_points", "step_rows"]
+__all__ = ["Row", "best_choice", "check_offer", "enumerate_offers", "offer_points", "repeats", "step_rows"]
 
 DAY = 1440
 
@@ -85,7 +85,11 @@ def step_rows(
                 rows[key] = Row(c.start, c.duration, c.provider_id, c.location_id, c.local_date, c.points, c.score)
         found.append(rows)
         if i + 1 < len(request.steps):
-            slack += max((c.duration for c in candidates), default=0) + request.steps[i + 1].max_gap
+            following = request.steps[i + 1]
+            if following.min_days is not None and following.max_days is not None:
+                slack += (following.max_days + 1) * DAY
+            else:
+                slack += max((c.duration for c in candidates), default=0) + following.max_gap
     return found
 
 
@@ -105,7 +109,11 @@ def _fillings(
 
 def _follows(step: Step, before: Sequence[Row], after: Sequence[Row]) -> bool:
     gap = after[0].start - before[0].end
-    if not step.min_gap <= gap <= step.max_gap:
+    if step.min_days is not None and step.max_days is not None:  # a series: local dates apart, in order
+        days = (after[0].local_date - before[0].local_date).days
+        if not (step.min_days <= days <= step.max_days and gap >= 0):
+            return False
+    elif not step.min_gap <= gap <= step.max_gap:
         return False
     if after[0].location != before[0].location and (step.same_location or gap < step.travel):
         return False
@@ -147,7 +155,7 @@ def best_choice(
     """The best answer's (number of offers, total points): most offers first, then the highest total."""
     best: dict[tuple[int, tuple[str, ...]], tuple[int, dt.date]] = {}
     for offer in enumerate_offers(request, rows):
-        points = sum(r.points for filling in offer for r in filling)
+        points = offer_points(request, offer, settings)
         key = _key(request, offer)
         if key not in best or points > best[key][0]:
             best[key] = (points, offer[0][0].local_date)
@@ -188,6 +196,17 @@ def check_offer(
     return chosen
 
 
-def offer_points(offer_rows: list[tuple[Row, ...]]) -> int:
-    """An offer's points (the sum over steps and people)."""
-    return sum(r.points for filling in offer_rows for r in filling)
+def repeats(request: CompositeRequest, offer_rows: list[tuple[Row, ...]]) -> int:
+    """How many steps that prefer the previous step's provider have them."""
+    return sum(
+        1
+        for s in range(1, len(offer_rows))
+        if request.steps[s].prefer_same_provider and offer_rows[s][0].provider == offer_rows[s - 1][0].provider
+    )
+
+
+def offer_points(request: CompositeRequest, offer_rows: list[tuple[Row, ...]], settings: Settings) -> int:
+    """An offer's points: the sum over steps and people, plus the continuity weight per repeat of a
+    preferred provider."""
+    bonus = round(settings.weights.continuity * 1000) * repeats(request, offer_rows)
+    return sum(r.points for filling in offer_rows for r in filling) + bonus

@@ -38,7 +38,9 @@ from cattrs.errors import AttributeValidationNote, BaseValidationError, ClassVal
 from cattrs.gen import make_dict_structure_fn_from_attrs, make_dict_unstructure_fn, override
 
 from slotfinder._calendars import zones
+from slotfinder._calendars.clinic_composites import composite_problems
 from slotfinder._calendars.clinic_refs import check_references, unknown_zones
+from slotfinder._composite_types import CompositeVisitType, Role, SameProvider, Series, Step
 from slotfinder._domain import (
     BookingLimit,
     Busy,
@@ -59,6 +61,15 @@ from slotfinder._domain import (
     WorkingHours,
 )
 from slotfinder._errors import InvalidClinic, Problem, UnknownTimeZone
+from slotfinder._limits import (
+    CalendarTooLarge,
+    Limits,
+    clinic_sizes,
+    depth_rule,
+    resolve,
+    shape_problems,
+    size_problem,
+)
 from slotfinder._problems import Dialect, Problems, RuleError, structure_problems
 
 __all__ = ["check_clinic", "clinic_to_dict", "demo_clinic", "load_clinic"]
@@ -118,6 +129,12 @@ def _period(value: Any, _: Any) -> LimitPeriod:
     if not isinstance(value, str) or value not in {p.value for p in LimitPeriod}:
         raise RuleError(f"must be one of {', '.join(p.value for p in LimitPeriod)}")
     return LimitPeriod(value)
+
+
+def _same_provider(value: Any, _: Any) -> SameProvider:
+    if not isinstance(value, str) or value not in {a.value for a in SameProvider}:
+        raise RuleError(f"must be one of {', '.join(a.value for a in SameProvider)}")
+    return SameProvider(value)
 
 
 def _alignment(value: Any, _: Any) -> StartAlignment:
@@ -337,6 +354,8 @@ _converter.register_structure_hook(StartAlignment, _alignment)
 _converter.register_unstructure_hook(StartAlignment, lambda alignment: alignment.value)
 _converter.register_structure_hook(LimitPeriod, _period)
 _converter.register_unstructure_hook(LimitPeriod, lambda period: period.value)
+_converter.register_structure_hook(SameProvider, _same_provider)
+_converter.register_unstructure_hook(SameProvider, lambda same: same.value)
 
 # Leaves first, Clinic last: a generated hook looks up the hooks of its fields' types once, when made.
 _WALL: dict[str, tuple[_Parse, _Format]] = {"start": (_wall_start, _wall_text), "end": (_wall_end, _wall_text)}
@@ -360,13 +379,18 @@ _register(
 _register(WorkingHours, _constructor(WorkingHours), _WALL)
 _register(DateOverride, _constructor(DateOverride))
 _register(BookingLimit, _constructor(BookingLimit))
+for _part in (Role, Step, Series, CompositeVisitType):
+    _register(_part, _constructor(_part))
 _register(Clinic, _constructor(Clinic))
 
 
 # ---- public functions -------------------------------------------------------------------------
 
 
-def _read(source: str | os.PathLike[str]) -> Any:
+def _read(source: str | os.PathLike[str], limits: Limits) -> Any:
+    too_large = size_problem(Path(source).stat().st_size, limits.max_file_bytes, "max_file_bytes")
+    if too_large is not None:  # refused before it is read into memory
+        raise CalendarTooLarge([too_large])
     try:
         return json.loads(Path(source).read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:  # the position, never the text around it
@@ -374,17 +398,25 @@ def _read(source: str | os.PathLike[str]) -> Any:
         raise InvalidClinic([Problem("$", rule)]) from None
     except UnicodeDecodeError:
         raise InvalidClinic([Problem("$", "not UTF-8 text")]) from None
+    except RecursionError:
+        raise CalendarTooLarge([Problem("$", depth_rule(limits))]) from None
 
 
-def load_clinic(source: str | os.PathLike[str] | Mapping[str, Any]) -> Clinic:
+def load_clinic(source: str | os.PathLike[str] | Mapping[str, Any], *, limits: Limits | None = None) -> Clinic:
     """Read a clinic from a JSON file (a path) or an already parsed JSON object.
 
     Raises InvalidClinic with every problem found, or UnknownTimeZone when an unknown time zone is
-    the only problem. A missing or unreadable file raises the usual OSError.
+    the only problem. A missing or unreadable file raises the usual OSError. Past ``limits`` (file
+    size, nesting, providers, templates, busy items, ...: ``docs/limits.md``) it raises
+    ``CalendarTooLarge`` (an InvalidClinic) before anything else is read.
     """
-    raw = source if isinstance(source, Mapping) else _read(source)
+    limits = resolve(limits)
+    raw = source if isinstance(source, Mapping) else _read(source, limits)
     if not isinstance(raw, Mapping):
         raise InvalidClinic([Problem("$", "must be a JSON object")])
+    too_large = shape_problems(raw, limits, clinic_sizes(limits))
+    if too_large:
+        raise CalendarTooLarge(too_large)
     clinic: Clinic | None = None
     problems = Problems()
     try:
@@ -395,6 +427,8 @@ def load_clinic(source: str | os.PathLike[str] | Mapping[str, Any]) -> Clinic:
     for path, _ in unknown:
         problems.add(path, _UNKNOWN_ZONE)
     check_references(raw, problems)
+    if clinic is not None:  # rules of composite definitions need the structured clinic
+        problems.extend(composite_problems(clinic))
     if len(problems) == 1 and unknown:
         raise UnknownTimeZone(*unknown[0])
     problems.raise_if_any(InvalidClinic)

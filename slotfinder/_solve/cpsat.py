@@ -174,6 +174,10 @@ def _sequence_model(
             theirs = _by_person(model.steps[s - 1], rows[s - 1])
             for person in sorted(set(mine) | set(theirs)):
                 m.add(sum(mine.get(person, [])) == sum(theirs.get(person, [])))
+        if s > 0 and step.prefer_same_provider:  # a series' reward per visit with the previous provider
+            pairs = _same_person(m, s, _by_person(step, step_rows), _by_person(model.steps[s - 1], rows[s - 1]))
+            variables += pairs
+            points += [step.prefer_same_provider] * len(pairs)
         slots.append(x)
         rows.append(step_rows)
     _exclude(m, model, slots[0], rows[0])
@@ -184,6 +188,24 @@ def _sequence_model(
     weights = [span * p for p in points] + [span - 1 - rank for rank in range(len(order))]
     m.maximize(cp_model.LinearExpr.weighted_sum(variables, weights))
     return m, slots, rows
+
+
+def _same_person(
+    m: cp_model.CpModel,
+    s: int,
+    mine: dict[int, list[cp_model.IntVar]],
+    theirs: dict[int, list[cp_model.IntVar]],
+) -> list[cp_model.IntVar]:
+    """Per person in both steps (one participant each): a Boolean that is true when both chose them."""
+    both: list[cp_model.IntVar] = []
+    for person in sorted(set(mine) & set(theirs)):
+        here, there = sum(mine[person]), sum(theirs[person])
+        z = m.new_bool_var(f"same[{s},{person}]")
+        m.add(z <= here)
+        m.add(z <= there)
+        m.add(z >= here + there - 1)
+        both.append(z)
+    return both
 
 
 def _by_person(step: StepModel, step_rows: list[list[cp_model.IntVar]]) -> dict[int, list[cp_model.IntVar]]:

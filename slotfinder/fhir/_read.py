@@ -31,6 +31,7 @@ from attrs import evolve, frozen
 
 from slotfinder._domain import MINUTES_PER_DAY, Busy, BusyKind, Clinic, Location, OpenTime
 from slotfinder._errors import InvalidClinic
+from slotfinder._limits import CalendarTooLarge, Limits, resolve, shape_problems
 from slotfinder._problems import Dialect, Problems, Reader, RuleError
 
 __all__ = [
@@ -642,13 +643,18 @@ def _location_names(location: Location) -> set[str]:
     return {_casefold(p) for p in parts if p}
 
 
-def read_fhir_bundle(bundle: Mapping[str, Any], clinic: Clinic) -> FhirItems:
+def read_fhir_bundle(bundle: Mapping[str, Any], clinic: Clinic, *, limits: Limits | None = None) -> FhirItems:
     """Open and busy time of ``clinic``'s providers and locations from a FHIR R4 Bundle of Schedules and Slots.
 
     Raises :class:`InvalidClinic` listing every malformed field with its JSON path; what is well
     formed but not usable (other resource types, unknown actors, entered-in-error Slots) is listed in
-    ``FhirItems.skipped``.
+    ``FhirItems.skipped``. Past ``limits`` (entries per bundle: ``max_import_items``; nesting; items of
+    any other array) it raises ``CalendarTooLarge`` (an InvalidClinic) before any entry is read.
     """
+    limits = resolve(limits)
+    too_large = shape_problems(bundle, limits, {"$.entry": (limits.max_import_items, "max_import_items")})
+    if too_large:
+        raise CalendarTooLarge(too_large)
     reader = _BundleReader(bundle, clinic)
     if reader.is_bundle:
         reader.run()

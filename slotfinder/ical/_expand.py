@@ -22,6 +22,7 @@ from slotfinder._calendars import zones
 from slotfinder._calendars.intervals import Interval, merge, subtract
 from slotfinder._domain import MINUTES_PER_DAY, Busy, OpenTime
 from slotfinder._errors import InvalidClinic, Problem
+from slotfinder._limits import CalendarTooLarge, Limits, exceeded
 from slotfinder._problems import Problems
 from slotfinder.ical._check import _Checks
 from slotfinder.ical._context import _REF, _wall_length
@@ -76,6 +77,11 @@ class _Resolved:
 
 class _Reader(_Checks):
     """One calendar read against one clinic over one window of local dates: check, expand, convert."""
+
+    def __init__(self, *args: Any, limits: Limits, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.limits = limits
+        self.expanded = 0  # instances expanded so far, against max_import_items
 
     # -- driver
 
@@ -165,21 +171,33 @@ class _Reader(_Checks):
             container = icalendar.Calendar()
             for member in (*self.timezones, *series):
                 container.add_component(member)
-            found = recurring_ical_events.CalendarQuery(container, components=[selector]).between(low, high)
+            query = recurring_ical_events.CalendarQuery(container, components=[selector])
+            start, stop = query.to_datetime(low), query.to_datetime(high)
+            found: list[icalendar.Component] = []
+            for recurring in query.series:
+                occurrences = self._counted(recurring, start, stop)
+                found += [o.as_component(query.keep_recurrence_attributes) for o in occurrences]
+                if self.expanded + len(found) > self.limits.max_import_items:
+                    rule = exceeded(self.limits.max_import_items, "max_import_items", "instances")
+                    raise CalendarTooLarge([Problem(self.name, rule)])
             return [o for o in found if _REF in o]  # never anything unchecked (refused above; here for safety)
 
         try:
-            return expand(members)
+            found = expand(members)
+            self.expanded += len(found)
+            return found
         except _EXPANSION_ERRORS:
             pass
         # Find the series that breaks the expansion, to name it.
         by_uid: dict[str, list[icalendar.Component]] = defaultdict(list)
         for member in members:
             by_uid[str(_uid(member) or member[_REF])].append(member)
-        found: list[icalendar.Component] = []
+        found = []
         for series in by_uid.values():
             try:
-                found += expand(series)
+                instances = expand(series)
+                self.expanded += len(instances)
+                found += instances
             except _EXPANSION_ERRORS:
                 rule = "its recurrence (RRULE, RDATE, EXDATE, RECURRENCE-ID) cannot be expanded"
                 if self.strict:
@@ -188,6 +206,28 @@ class _Reader(_Checks):
                     for member in series:
                         self._broken(str(member[_REF]), [Problem(str(member[_REF]), rule)])
         return found
+
+    def _counted(self, recurring: Any, start: dt.datetime, stop: dt.datetime) -> list[Any]:
+        """The instances of one series in ``[start, stop]``, refused past ``max_rule_instances``.
+
+        The window is walked in spans doubling from a day, so a rule dense enough to break the limit
+        (every minute, every second) is refused after its first spans instead of being expanded whole.
+        """
+        limit = self.limits.max_rule_instances
+        found: dict[Any, Any] = {}  # by occurrence id: an instance across two spans is found in both
+        # The expander keeps a series' RRULEs after its RDATE set; without one, nothing can be dense.
+        rules = getattr(getattr(recurring, "recurrence", None), "rrules", None)
+        low, span = start, dt.timedelta(days=1) if rules is None or len(rules) > 1 else stop - start
+        while low < stop:
+            high = min(low + span, stop)
+            for occurrence in recurring.between(low, high):
+                found.setdefault(occurrence.id, occurrence)
+                if len(found) > limit:
+                    path = str(occurrence.as_component(False).get(_REF, self.name))
+                    rule = exceeded(limit, "max_rule_instances", "instances in the import window")
+                    raise CalendarTooLarge([Problem(path, rule)])
+            low, span = high, span * 2
+        return list(found.values())
 
     def _span(self, occurrence: icalendar.Component, zone: str, *, outwards: bool) -> _Resolved | None:
         """Start and end of one instance; None when it takes no time (also after the DST policy).

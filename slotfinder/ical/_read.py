@@ -36,6 +36,7 @@ import attrs
 
 from slotfinder._domain import MINUTES_PER_DAY, Clinic
 from slotfinder._errors import InvalidClinic
+from slotfinder._limits import CalendarTooLarge, Limits, resolve, size_problem
 from slotfinder._problems import Problems
 from slotfinder.ical._expand import IcalItems, _Reader
 from slotfinder.ical._parse import _component_lines, _parse_text, _text_of, _warning_notes
@@ -87,6 +88,7 @@ def read_ical(
     *,
     default_slot_length: int | None = None,
     strict: bool = False,
+    limits: Limits | None = None,
 ) -> IcalItems:
     """Busy time and open time of one calendar on local dates ``first``..``last`` (inclusive).
 
@@ -101,7 +103,14 @@ def read_ical(
     instances when they start on one of them at their own location. ``default_slot_length`` is the
     grid of an AVAILABLE without ``X-SLOTFINDER-SLOT-LENGTH`` (None: the span is one slot).
     Raises :class:`InvalidClinic` with every problem found (paths like ``ana.ics:VEVENT[3].DTSTART``).
+    Past ``limits`` (file size; instances of one series in the window; instances of the file) it raises
+    ``CalendarTooLarge`` (an InvalidClinic), in both modes: nothing of the file is returned.
     """
+    limits = resolve(limits)
+    size = len(data) if isinstance(data, bytes) else len(data.encode("utf-8", "surrogatepass"))
+    too_large = size_problem(size, limits.max_file_bytes, "max_file_bytes", source.name)
+    if too_large is not None:
+        raise CalendarTooLarge([too_large])
     if last < first:
         raise ValueError("last must not be before first")
     if default_slot_length is not None and not 0 < default_slot_length <= MINUTES_PER_DAY:
@@ -112,7 +121,9 @@ def read_ical(
         text = _text_of(data, source.name)
         calendar, bare = _parse_text(text, source.name, bare=not strict)
         lines = _component_lines(text, source.name)
-        reader = _Reader(calendar, source, clinic, first, last, default_slot_length, strict=strict, lines=lines)
+        reader = _Reader(
+            calendar, source, clinic, first, last, default_slot_length, strict=strict, lines=lines, limits=limits
+        )
         items = reader.read()
     notes = (f"{source.name}: no VCALENDAR around the components: read as one calendar",) if bare else ()
     return attrs.evolve(items, notes=notes + items.notes + _warning_notes(source.name, caught))
@@ -127,13 +138,20 @@ def read_ical_file(
     *,
     default_slot_length: int | None = None,
     strict: bool = False,
+    limits: Limits | None = None,
 ) -> IcalItems:
     """:func:`read_ical` of a file; without ``source``, the file's own X-SLOTFINDER properties say whose it is."""
     file = Path(path)
+    limit = resolve(limits).max_file_bytes
+    too_large = size_problem(file.stat().st_size, limit, "max_file_bytes", file.name)
+    if too_large is not None:  # refused before it is read into memory
+        raise CalendarTooLarge([too_large])
     data = file.read_bytes()
     if source is None:
         source = declared_source(data, file.name)
-    return read_ical(data, source, clinic, first, last, default_slot_length=default_slot_length, strict=strict)
+    return read_ical(
+        data, source, clinic, first, last, default_slot_length=default_slot_length, strict=strict, limits=limits
+    )
 
 
 def load_calendars(
@@ -144,15 +162,18 @@ def load_calendars(
     *,
     default_slot_length: int | None = None,
     strict: bool = False,
+    limits: Limits | None = None,
 ) -> IcalItems:
     """Every calendar of a map, read and joined; problems of all files are reported together."""
     problems = Problems()
     items = IcalItems()
     for file, source in load_calendar_map(map_path):
         try:
-            items += read_ical(
-                file.read_bytes(), source, clinic, first, last, default_slot_length=default_slot_length, strict=strict
+            items += read_ical_file(
+                file, clinic, first, last, source, default_slot_length=default_slot_length, strict=strict, limits=limits
             )
+        except CalendarTooLarge:
+            raise  # a limit stops the whole map at once: nothing is read past it
         except InvalidClinic as error:
             problems.extend(error.problems)
     problems.raise_if_any(InvalidClinic)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,6 +13,7 @@ from attrs import frozen
 
 from slotfinder._domain import Clinic
 from slotfinder._errors import InvalidRequest, Problem
+from slotfinder._limits import Limits
 from slotfinder._pipeline import (
     HARD_PREFERENCES_EXCLUDE_ALL,
     NO_LOCATION,
@@ -28,7 +30,13 @@ from slotfinder.redox._parse import parse_request
 __all__ = ["RedoxSlotResult", "answer_redox", "find_slots_redox", "with_visit_type"]
 
 # The engine names request fields by the domain's names; a Redox caller reads the message's own.
-_PATHS = {"end": "$.EndDateTime", "start": "$.StartDateTime"}
+_PATHS = {
+    "end": "$.EndDateTime",
+    "start": "$.StartDateTime",
+    "visit_types": "$.Visit.VisitType",
+    "providers": "$.Visit.AttendingProviders",
+}
+_PREFERENCE_DURATION = re.compile(r"preferences\[(\d+)\]\.duration")
 _RULES = {"must be later than the start": "must be later than StartDateTime"}
 _REASONS = {
     NO_PROVIDER: "no provider of the clinic matches Visit.AttendingProviders",
@@ -39,7 +47,15 @@ _REASONS = {
 
 
 def _redox_problem(problem: Problem) -> Problem:
-    return Problem(_PATHS.get(problem.path, problem.path), _RULES.get(problem.rule, problem.rule))
+    return Problem(_redox_path(problem.path), _RULES.get(problem.rule, problem.rule))
+
+
+def _redox_path(path: str) -> str:
+    """A request field by its name in the message (the engine names it by the domain's)."""
+    duration = _PREFERENCE_DURATION.fullmatch(path)
+    if duration:
+        return f"$.Visit.VisitPreference[{duration.group(1)}].Duration"
+    return _PATHS.get(path, path)
 
 
 @frozen
@@ -66,13 +82,15 @@ def find_slots_redox(
     clinic: Clinic | None = None,
     settings: Settings | None = None,
     now: dt.datetime | int | None = None,
+    *,
+    limits: Limits | None = None,
 ) -> RedoxSlotResult:
     """Search for a Redox AvailableSlots message (a parsed JSON dict).
 
     ``clinic`` defaults to the bundled demo clinic; ``now`` defaults to the message's
-    ``Meta.EventDateTime``, else the wall clock.
+    ``Meta.EventDateTime``, else the wall clock. ``limits`` bound the message (``docs/limits.md``).
     """
-    parsed = parse_request(message)
+    parsed = parse_request(message, limits=limits)
     if clinic is None:
         from slotfinder._calendars.clinic_file import demo_clinic
 
@@ -82,7 +100,11 @@ def find_slots_redox(
         result = find_slots(clinic, parsed.request, settings, when, ignored=parsed.ignored)
     except InvalidRequest as error:
         raise type(error)([_redox_problem(p) for p in error.problems]) from None
-    found = attrs.evolve(result, reasons=tuple(_REASONS.get(r, r) for r in result.reasons))
+    found = attrs.evolve(
+        result,
+        reasons=tuple(_REASONS.get(r, r) for r in result.reasons),
+        ignored=tuple(_redox_path(p) for p in result.ignored),
+    )
     return RedoxSlotResult.of(found, parsed.echo)
 
 
@@ -91,9 +113,11 @@ def answer_redox(
     clinic: Clinic | None = None,
     settings: Settings | None = None,
     now: dt.datetime | int | None = None,
+    *,
+    limits: Limits | None = None,
 ) -> dict[str, Any]:
     """The AvailableSlotsResponse dict for an AvailableSlots message."""
-    return find_slots_redox(message, clinic, settings, now).to_redox()
+    return find_slots_redox(message, clinic, settings, now, limits=limits).to_redox()
 
 
 def with_visit_type(message: Mapping[str, Any], code: str, codeset: str | None = None) -> dict[str, Any]:

@@ -27,7 +27,7 @@ def _slot(slot: RankedSlot) -> dict[str, Any]:
         "DateTime": format_instant(slot.start),
         "Duration": slot.duration,
         "Reason": slot.visit_type.description if slot.visit_type else None,
-        "Notes": [],
+        "Notes": list(slot.notes),
         "Provider": {
             "ID": provider.id,
             "IDType": provider.id_type,

@@ -17,7 +17,8 @@ from attrs import frozen
 
 from slotfinder._domain import LocationFilter, PatientId, Preference, ProviderFilter, SlotRequest, VisitTypeFilter
 from slotfinder._errors import InvalidRequest
-from slotfinder._problems import DEPTH_RULE, Problems, data_key_path, structure_problems, too_deep
+from slotfinder._limits import Limits, RequestTooLarge, resolve, shape_problems
+from slotfinder._problems import Problems, data_key_path, structure_problems
 from slotfinder.redox import _values as values
 from slotfinder.redox._echo import MessageEcho, System
 from slotfinder.redox._wire import WirePreference, WireRequest, converter, wire_name
@@ -137,16 +138,19 @@ def _preference(problems: Problems, path: str, wire: WirePreference) -> Preferen
     )
 
 
-def parse_request(message: Mapping[str, Any]) -> ParsedRequest:
-    """Read an AvailableSlots message; raises ``InvalidRequest`` listing every problem."""
+def parse_request(message: Mapping[str, Any], *, limits: Limits | None = None) -> ParsedRequest:
+    """Read an AvailableSlots message; raises ``InvalidRequest`` listing every problem.
+
+    Past ``limits`` (nesting, items per array: ``$.Visit.AttendingProviders``, ...) it raises
+    ``RequestTooLarge`` (an ``InvalidRequest``) before anything else is read.
+    """
     if not isinstance(message, Mapping):
         problems = Problems()
         problems.add("$", "must be a JSON object")
         problems.raise_if_any(InvalidRequest)
-    if too_deep(message):
-        deep = Problems()
-        deep.add("$", DEPTH_RULE)
-        deep.raise_if_any(InvalidRequest)
+    too_large = shape_problems(message, resolve(limits))
+    if too_large:
+        raise RequestTooLarge(too_large)
     try:
         wire = converter.structure(message, WireRequest)
     except (cattrs.ClassValidationError, cattrs.IterableValidationError) as error:

@@ -163,6 +163,9 @@ class VisitType:
     min_notice_minutes: int = field(default=0, validator=_not_negative)
     max_advance_days: int | None = field(default=None, validator=attrs.validators.optional(_not_negative))
     rolling_dates: int | None = field(default=None, validator=attrs.validators.optional(_at_least_one))
+    # Group visits (docs/clinic-format.md): bookings of this type with one provider over one span form a
+    # session whose start stays open to this type until ``seats`` patients hold it.
+    seats: int = field(default=1, validator=_at_least_one)
 
 
 @frozen

@@ -700,6 +700,61 @@ def reference_candidates(clinic: Clinic, request: SlotRequest, settings: Setting
                                 block=(block.start, block.end, block.visit_types, block.room or ""),
                             )
                         )
+    for visit_type in search.visit_types:  # group visits: sessions with a free seat, joined as they are
+        if visit_type is None or visit_type.seats <= 1:
+            continue
+        sessions: dict[tuple[str, str, int, int], list[Busy]] = {}
+        for item in clinic.busy:
+            if (
+                item.visit_type == visit_type.code
+                and item.kind in (BusyKind.BOOKING, BusyKind.HOLD)
+                and item.provider_id in search.providers
+                and item.location_id in search.locations
+            ):
+                assert item.provider_id is not None and item.location_id is not None
+                sessions.setdefault((item.provider_id, item.location_id, item.start, item.end), []).append(item)
+        for (provider_id, location_id, start, end), items in sorted(sessions.items()):
+            zone = zone_of[location_id]
+            room = next((i.room for i in items if i.room is not None), None)
+            allowed = search.locations[location_id]
+            if (
+                sum(max(1, len(i.patients)) for i in items) >= visit_type.seats
+                or not lowest <= start < search.window_end
+                or not patient.none_set(start, end)
+                or not _in_horizon(visit_type, zone, start, now)
+                or (allowed is not None and _fold(room or "") not in allowed)
+            ):
+                continue
+            local_date, local_minute = local_of(zone, start)
+            if start < search.earliest:
+                open_dates.add((visit_type.code, location_id, local_date))
+                continue
+            terms = _preference_terms(request, settings, local_date.weekday(), local_minute)
+            terms["earliness"] = 1.0 - (start - search.request_start) / (search.window_end - search.request_start)
+            terms["continuity"] = 1.0 if provider_id in continuity else 0.0
+            terms["fragmentation"] = 0.0  # a session has no gaps of its own
+            terms["adjacency"] = 0.0
+            score = 0.0
+            for name in TERMS:
+                score = score + getattr(settings.weights, name) * terms[name]
+            out.append(
+                RefCandidate(
+                    start=start,
+                    duration=end - start,
+                    provider_id=provider_id,
+                    location_id=location_id,
+                    visit_type=visit_type.code,
+                    room=room,
+                    local_date=local_date,
+                    local_minute=local_minute,
+                    terms=terms,
+                    score=score,
+                    points=round(score * 1000),
+                    eligible=not settings.hard_preferences
+                    or _hard_match(request, settings, local_date.weekday(), local_minute),
+                    block=(start, end, (), ""),
+                )
+            )
     return _rolling_dates(out, open_dates, search)
 
 

@@ -220,6 +220,7 @@ def scenarios(
             min_notice_minutes=draw(st.sampled_from((0, 0, 0, 0, 45, 600))),
             max_advance_days=draw(st.sampled_from((None, None, None, None, None, 0, 1, 2))),
             rolling_dates=draw(st.sampled_from((None, None, None, 1, 1, 2))),
+            seats=draw(st.sampled_from((1, 1, 1, 2, 3))),  # group visits: sessions stay open to this type
         )
         for code in CODES[: draw(st.integers(1, 3))]
     ]

@@ -277,7 +277,7 @@ def test_ical_file_bytes(tmp_path: Path) -> None:
 
 
 def bundle(slots: int) -> dict[str, Any]:
-    schedule = {
+    schedule: dict[str, Any] = {
         "resourceType": "Schedule",
         "id": "ana",
         "actor": [
@@ -285,7 +285,7 @@ def bundle(slots: int) -> dict[str, Any]:
             {"type": "Location", "identifier": {"value": "res-3n"}},
         ],
     }
-    entries = [{"resource": schedule}]
+    entries: list[dict[str, Any]] = [{"resource": schedule}]
     for n in range(slots):
         start = dt.datetime(2025, 10, 25, 15, tzinfo=dt.UTC) + dt.timedelta(minutes=30 * n)
         slot = {

@@ -144,6 +144,20 @@ def _assert_free(s: Scenario, slot: RankedSlot) -> None:
     last = s.request.end if s.request.end is not None else s.request.start + s.settings.default_horizon_days * 1440
     assert earliest <= start < last
 
+    session = [
+        item
+        for item in clinic.busy
+        if (item.visit_type, item.provider_id, item.location_id, item.start, item.end)
+        == (code, provider, location, start, end)
+        and item.kind in (BusyKind.BOOKING, BusyKind.HOLD)
+    ]
+    if session and slot.visit_type is not None and slot.visit_type.seats > 1:  # a group visit joined
+        assert sum(max(1, len(item.patients)) for item in session) < slot.visit_type.seats
+        for item in clinic.busy:
+            if _overlaps(item, start, end):
+                assert not any(patient_matches(p, q) for p in s.request.patient_ids for q in item.patients), item
+        return
+
     def closure(item: Busy) -> bool:
         return (
             item.provider_id is None

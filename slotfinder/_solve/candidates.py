@@ -37,6 +37,7 @@ from slotfinder._solve.alignment import aligned_grid
 from slotfinder._solve.horizon import within_horizon
 from slotfinder._solve.limits import LimitIndex
 from slotfinder._solve.pools import pools_free
+from slotfinder._solve.sessions import open_sessions
 
 __all__ = ["CandidateTable", "Search", "find_candidates", "location_room_filter", "search_blocks"]
 
@@ -264,7 +265,65 @@ def find_candidates(
             if found is not None:
                 found["provider"] = np.full(found["start"].shape, provider_pos[provider_id])
                 columns.add(**found)
+        if visit_type is not None and visit_type.seats > 1:  # a group visit: join a session with a free seat
+            joins = _session_candidates(prepared, search, vt_pos, patient_busy, room_names)
+            if joins is not None:
+                columns.add(**joins)
     return columns.table(search, tuple(room_names))
+
+
+def _copy(day: np.int64) -> IntArray:
+    return np.array([day], dtype=np.int64)
+
+
+def _session_candidates(
+    prepared: PreparedClinic, search: Search, vt_pos: int, patient_busy: list[Interval], room_names: dict[str, int]
+) -> dict[str, npt.NDArray[np.generic]] | None:
+    """Candidate columns of the open sessions of a seated visit type (``slotfinder._solve.sessions``)."""
+    visit_type = search.visit_types[vt_pos]
+    assert visit_type is not None
+    places = {loc.id: i for i, loc in enumerate(search.locations)}
+    window = (search.window_start, search.window_end)
+    sessions = open_sessions(prepared, search.providers, places, visit_type, window)
+    if not sessions:
+        return None
+    starts = np.array([s.start for s in sessions], dtype=np.int64)
+    ends = np.array([s.end for s in sessions], dtype=np.int64)
+    keep = ~_overlapping(patient_busy, starts, ends)
+    day = np.zeros(starts.shape, dtype=np.int64)
+    minute = np.zeros(starts.shape, dtype=np.int64)
+    room = np.full(starts.shape, -1, dtype=np.int64)
+    for i, session in enumerate(sessions):
+        location = search.locations[session.location]
+        date, minute[i] = zones.local_of(location.time_zone, session.start)
+        day[i] = (date - zones.EPOCH.date()).days
+        horizon = within_horizon(visit_type, search.now, location.time_zone, starts[i : i + 1], partial(_copy, day[i]))
+        keep[i] &= bool(horizon[0])
+        allowed = search.room_filters[session.location]
+        if allowed is not None and (session.room or "").strip().casefold() not in allowed:
+            keep[i] = False
+        if session.room is not None and keep[i]:
+            room[i] = room_names.setdefault(session.room, len(room_names))
+    rows = np.flatnonzero(keep)
+    if rows.size == 0:
+        return None
+    length = (ends - starts)[rows]
+    n = rows.size
+    return {
+        "start": starts[rows],
+        "duration": length,
+        "provider": np.array([sessions[i].provider for i in rows], dtype=np.int64),
+        "location": np.array([sessions[i].location for i in rows], dtype=np.int64),
+        "visit_type": np.full(n, vt_pos),
+        "room": room[rows],
+        "gap_before": np.zeros(n, dtype=np.int64),
+        "gap_after": np.zeros(n, dtype=np.int64),
+        "shortest": length,
+        "booked_before": np.zeros(n, dtype=bool),
+        "booked_after": np.zeros(n, dtype=bool),
+        "local_minute": minute[rows],
+        "local_day": day[rows],
+    }
 
 
 def _group_candidates(

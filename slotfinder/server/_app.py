@@ -1,7 +1,8 @@
 """The ASGI application (Starlette) and how ``slotfinder serve`` runs it (uvicorn).
 
 Routes: ``POST /redox`` and ``GET /redox`` (the Redox destination and its verification handshakes),
-``GET /fhir/metadata`` and ``GET|POST /fhir/Appointment/$find`` (FHIR R4, IHE ITI-115), ``GET /healthz``
+``GET /fhir/metadata``, ``GET|POST /fhir/Appointment/$find`` and ``POST /fhir/Appointment/$hold|$book``
+(FHIR R4, IHE ITI-115/116/117), ``GET /healthz``
 (the process answers), ``GET /readyz`` (the store opens and holds a clinic).
 
 Concurrency: handlers are ``async`` only for reading the request; the work (SQLite, the search) runs in
@@ -18,13 +19,15 @@ only. Uvicorn's own access log is off.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import hmac
+import ipaddress
 import json
 import logging
 import os
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +41,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from slotfinder._errors import Problem
 from slotfinder._problems import DEPTH_RULE
 from slotfinder.server._config import ServerConfig, load_config
-from slotfinder.server._fhir import FHIR_JSON, capability_statement, find_appointments, post_parameters
+from slotfinder.server._fhir import FHIR_JSON, capability_statement, find_appointments, outcome, post_parameters
+from slotfinder.server._fhir_book import reserve
 from slotfinder.server._redox import Reply, answer_message, json_reply, problems_reply
 from slotfinder.store._sqlite import CalendarStore
 
@@ -59,7 +63,9 @@ HANDSHAKE_BYTES = 4096  # how much of a body without a token header is read: eno
 DB_VARIABLE = "SLOTFINDER_SERVE_DB"  # how `serve` hands its options to uvicorn's worker processes
 CONFIG_VARIABLE = "SLOTFINDER_SERVE_CONFIG"
 FIND = "/fhir/Appointment/$find"
-_ROUTES = frozenset({"/redox", "/healthz", "/readyz", "/fhir/metadata", FIND})
+HOLD = "/fhir/Appointment/$hold"
+BOOK = "/fhir/Appointment/$book"
+_ROUTES = frozenset({"/redox", "/healthz", "/readyz", "/fhir/metadata", FIND, HOLD, BOOK})
 _NO_SNIFF = (("X-Content-Type-Options", "nosniff"),)
 
 
@@ -78,6 +84,28 @@ def _too_large(limit: int) -> Response:
 
 def _bad(path: str, rule: str) -> Response:
     return _respond(problems_reply(400, [Problem(path, rule)]))
+
+
+def _local(request: Request) -> bool:
+    """Whether the client is on this machine (a loopback address)."""
+    try:
+        return request.client is not None and ipaddress.ip_address(request.client.host).is_loopback
+    except ValueError:  # not an IP address (a Unix socket, a test transport)
+        return False
+
+
+def _fhir_refusal(request: Request, token: str | None) -> Response | None:
+    """401 unless the request may use FHIR: the right bearer token, or with no token set a local client."""
+    if token is None:
+        if _local(request):
+            return None
+        rule = "FHIR answers clients on this machine only until a token is set (SLOTFINDER_FHIR_TOKEN)"
+        return _respond(outcome(401, [("header authorization", rule)], code="login"))
+    scheme, _, credentials = (request.headers.get("authorization") or "").partition(" ")
+    if scheme.lower() == "bearer" and _matches(credentials.strip(), token):
+        return None
+    refused = outcome(401, [("header authorization", "is missing or wrong (Bearer and the FHIR token)")], code="login")
+    return _respond(Reply(refused.status, refused.body, refused.media_type, (("WWW-Authenticate", "Bearer"),)))
 
 
 def _matches(given: str | None, token: str) -> bool:
@@ -170,6 +198,72 @@ async def _in_thread(work: Callable[[], Reply]) -> Response:
         return _respond(problems_reply(500, [Problem("$", "internal error")]))
 
 
+def _fhir_routes(config: ServerConfig) -> list[Route]:
+    """``/fhir``: the CapabilityStatement (open), ``$find``, ``$hold`` and ``$book`` (gated by ``_fhir_refusal``)."""
+
+    async def metadata(_request: Request) -> Response:
+        body = (json.dumps(capability_statement(), indent=2) + "\n").encode("utf-8")
+        return _respond(Reply(200, body, FHIR_JSON))
+
+    async def find_get(request: Request) -> Response:
+        refused = _fhir_refusal(request, config.fhir_token)
+        if refused is not None:
+            return refused
+        parameters = list(request.query_params.multi_items())
+        return await _in_thread(lambda: find_appointments(parameters, config.db))
+
+    async def fhir_body(request: Request) -> str | Response:
+        """A FHIR POST's body as text, read up to the limit (413 beyond; 400 when not UTF-8)."""
+        declared = _declared_length(request)
+        body = None
+        if declared is None or 0 <= declared <= config.max_body_bytes:
+            body = await _read_body(request, config.max_body_bytes)
+        if body is None:
+            return _too_large(config.max_body_bytes)
+        try:
+            return body.decode("utf-8")
+        except UnicodeDecodeError:
+            return _bad("$", "not valid JSON")
+
+    async def find_post(request: Request) -> Response:
+        refused = _fhir_refusal(request, config.fhir_token)
+        if refused is not None:
+            return refused
+        text = await fhir_body(request)
+        if isinstance(text, Response):
+            return text
+        try:
+            resource = json.loads(text)
+        except (json.JSONDecodeError, RecursionError):
+            return _bad("$", "not valid JSON")
+        parameters = post_parameters(resource)
+        if isinstance(parameters, Reply):
+            return _respond(parameters)
+        return await _in_thread(lambda: find_appointments(parameters, config.db))
+
+    hold_time = dt.timedelta(minutes=config.hold_minutes)
+
+    def reservation(operation: str) -> Callable[[Request], Awaitable[Response]]:
+        async def answer(request: Request) -> Response:
+            refused = _fhir_refusal(request, config.fhir_token)
+            if refused is not None:
+                return refused
+            text = await fhir_body(request)
+            if isinstance(text, Response):
+                return text
+            return await _in_thread(lambda: reserve(operation, text, config.db, hold_time))
+
+        return answer
+
+    return [
+        Route("/fhir/metadata", metadata, methods=["GET"]),
+        Route(FIND, find_get, methods=["GET"]),
+        Route(FIND, find_post, methods=["POST"]),
+        Route(HOLD, reservation("hold"), methods=["POST"]),
+        Route(BOOK, reservation("book"), methods=["POST"]),
+    ]
+
+
 def create_app(config: ServerConfig) -> Starlette:
     """The ASGI application serving ``config``'s store."""
 
@@ -208,34 +302,8 @@ def create_app(config: ServerConfig) -> Starlette:
     async def readyz(_request: Request) -> Response:
         return await _in_thread(ready)
 
-    async def metadata(_request: Request) -> Response:
-        body = (json.dumps(capability_statement(), indent=2) + "\n").encode("utf-8")
-        return _respond(Reply(200, body, FHIR_JSON))
-
-    async def find_get(request: Request) -> Response:
-        parameters = list(request.query_params.multi_items())
-        return await _in_thread(lambda: find_appointments(parameters, config.db))
-
-    async def find_post(request: Request) -> Response:
-        declared = _declared_length(request)
-        body = None
-        if declared is None or 0 <= declared <= config.max_body_bytes:
-            body = await _read_body(request, config.max_body_bytes)
-        if body is None:
-            return _too_large(config.max_body_bytes)
-        try:
-            resource = json.loads(body.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-            return _bad("$", "not valid JSON")
-        parameters = post_parameters(resource)
-        if isinstance(parameters, Reply):
-            return _respond(parameters)
-        return await _in_thread(lambda: find_appointments(parameters, config.db))
-
     routes = [
-        Route("/fhir/metadata", metadata, methods=["GET"]),
-        Route(FIND, find_get, methods=["GET"]),
-        Route(FIND, find_post, methods=["POST"]),
+        *_fhir_routes(config),
         Route("/redox", redox_post, methods=["POST"]),
         Route("/redox", redox_get, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),

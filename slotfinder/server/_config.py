@@ -1,8 +1,10 @@
-"""What a server runs with: the store, the Redox verification token, the body limit, the rejection policy.
+"""What a server runs with: the store, the Redox verification token, the body limit, the rejection policy,
+the FHIR bearer token, how long a FHIR hold lasts.
 
-The token comes from the environment variable ``SLOTFINDER_REDOX_TOKEN`` or from a TOML config file
-(``slotfinder serve --config FILE``), never from the command line (where ``ps`` would show it). Set in
-both places, the server refuses to start rather than guess. No error here ever repeats the token.
+The tokens (Redox's verification token, and the optional FHIR bearer token) come from the environment
+variables ``SLOTFINDER_REDOX_TOKEN`` and ``SLOTFINDER_FHIR_TOKEN`` or from a TOML config file (``slotfinder
+serve --config FILE``), never from the command line (where ``ps`` would show them). Set in both places, the
+server refuses to start rather than guess. No error here ever repeats a token.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from attrs import field, frozen
 
 __all__ = [
     "ACCEPT_REJECTED",
+    "DEFAULT_HOLD_MINUTES",
     "DEFAULT_MAX_BODY_BYTES",
+    "FHIR_TOKEN_VARIABLE",
     "REFUSE_REJECTED",
     "TOKEN_VARIABLE",
     "ServerConfig",
@@ -25,10 +29,13 @@ __all__ = [
 ]
 
 TOKEN_VARIABLE = "SLOTFINDER_REDOX_TOKEN"
+FHIR_TOKEN_VARIABLE = "SLOTFINDER_FHIR_TOKEN"
 DEFAULT_MAX_BODY_BYTES = 10_000_000  # Redox's own payload limit (10 MB)
 ACCEPT_REJECTED = 200  # a scheduling event the store rejects is acknowledged (logged, recorded), the feed goes on
 REFUSE_REJECTED = 422  # ... or refused, so Redox pauses the feed and retries it until someone steps in
-_KEYS = ("redox_token", "max_body_bytes", "rejected_event_status")
+DEFAULT_HOLD_MINUTES = 10  # how long a FHIR $hold keeps its time
+_MAX_HOLD_MINUTES = 1440
+_KEYS = ("redox_token", "fhir_token", "max_body_bytes", "rejected_event_status", "hold_minutes")
 
 
 def _positive(_instance: object, _attribute: object, value: int) -> None:
@@ -41,19 +48,32 @@ def _status(_instance: object, _attribute: object, value: int) -> None:
         raise ValueError(f"rejected_event_status: must be {ACCEPT_REJECTED} or {REFUSE_REJECTED}")
 
 
+def _hold(_instance: object, _attribute: object, value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= _MAX_HOLD_MINUTES:
+        raise ValueError(f"hold_minutes: must be a whole number of minutes from 1 to {_MAX_HOLD_MINUTES}")
+
+
 def _token(_instance: object, _attribute: object, value: str) -> None:
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"no Redox verification token: set {TOKEN_VARIABLE} or redox_token in the config file")
 
 
+def _fhir_token(_instance: object, _attribute: object, value: str | None) -> None:
+    if value is not None and (not isinstance(value, str) or not value.strip()):
+        raise ValueError("fhir_token: must be a non-empty string (or unset: FHIR answers local clients only)")
+
+
 @frozen
 class ServerConfig:
-    """A server's settings. ``token`` is the Redox verification token (``repr`` hides it)."""
+    """A server's settings. ``token`` is the Redox verification token and ``fhir_token`` the bearer token FHIR
+    clients send (None: FHIR answers clients on this machine only); ``repr`` hides both."""
 
     db: str
     token: str = field(validator=_token, repr=False)
     max_body_bytes: int = field(default=DEFAULT_MAX_BODY_BYTES, validator=_positive)
     rejected_event_status: int = field(default=ACCEPT_REJECTED, validator=_status)
+    hold_minutes: int = field(default=DEFAULT_HOLD_MINUTES, validator=_hold)
+    fhir_token: str | None = field(default=None, validator=_fhir_token, repr=False)
 
 
 def _read_file(path: str) -> dict[str, Any]:
@@ -84,9 +104,16 @@ def load_config(db: str, config: str | None = None, environ: Mapping[str, str] |
     token = from_env or settings.get("redox_token") or ""
     if not isinstance(token, str):
         raise ValueError("redox_token: must be a string")
+    fhir_env = env.get(FHIR_TOKEN_VARIABLE) or None
+    if fhir_env and settings.get("fhir_token") is not None:
+        raise ValueError(
+            f"the FHIR token is set both in {FHIR_TOKEN_VARIABLE} and in the config file: set it in one place"
+        )
     return ServerConfig(
         db=db,
         token=token,
         max_body_bytes=settings.get("max_body_bytes", DEFAULT_MAX_BODY_BYTES),
         rejected_event_status=settings.get("rejected_event_status", ACCEPT_REJECTED),
+        hold_minutes=settings.get("hold_minutes", DEFAULT_HOLD_MINUTES),
+        fhir_token=fhir_env or settings.get("fhir_token"),
     )

@@ -1,4 +1,5 @@
-"""FHIR R4 scheduling (IHE ITI Scheduling): ``metadata`` and ``Appointment/$find`` (ITI-115).
+"""FHIR R4 scheduling (IHE ITI Scheduling): ``metadata`` and ``Appointment/$find`` (ITI-115); ``$hold`` and
+``$book`` (ITI-116, ITI-117) are in ``_fhir_book.py``.
 
 ``$find`` reads its parameters (query string, or a ``Parameters`` resource in a POST), searches the
 store's calendars like ``slotfinder find --db`` with the FHIR writer's resources, and answers a
@@ -22,13 +23,15 @@ from slotfinder._settings import Settings
 from slotfinder.fhir._read import NPI_SYSTEM
 from slotfinder.fhir._write import write_slots_bundle
 from slotfinder.redox._values import parse_instant
+from slotfinder.server._ids import proposal_id
 from slotfinder.server._redox import Reply
 from slotfinder.store._sqlite import CalendarStore
 
 __all__ = ["FHIR_JSON", "capability_statement", "find_appointments", "parameters_of"]
 
 FHIR_JSON = "application/fhir+json"
-IHE_FIND = "https://profiles.ihe.net/ITI/Scheduling/OperationDefinition/appointment-find"
+IHE_OPERATIONS = "https://profiles.ihe.net/ITI/Scheduling/OperationDefinition/appointment-"
+IHE_FIND = IHE_OPERATIONS + "find"
 _NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:slotfinder:fhir:appointment")
 _PARAMETERS = ("start", "end", "practitioner", "location", "visit-type", "_count")
 _MAX_COUNT = 100
@@ -47,17 +50,17 @@ def _json(status: int, resource: Mapping[str, Any]) -> Reply:
     return Reply(status, (json.dumps(resource, indent=2) + "\n").encode("utf-8"), FHIR_JSON)
 
 
-def outcome(status: int, issues: Iterable[tuple[str, str]], code: str = "invalid") -> Reply:
-    """An OperationOutcome: one error issue per (expression, rule); never a value."""
+def outcome(status: int, issues: Iterable[tuple[str, str]], code: str = "invalid", severity: str = "error") -> Reply:
+    """An OperationOutcome: one issue per (expression, rule); never a value."""
     found = [
-        {"severity": "error", "code": code, "diagnostics": f"{where}: {rule}", "expression": [where]}
+        {"severity": severity, "code": code, "diagnostics": f"{where}: {rule}", "expression": [where]}
         for where, rule in issues
     ]
     return _json(status, {"resourceType": "OperationOutcome", "issue": found})
 
 
 def capability_statement() -> dict[str, Any]:
-    """What this server does on FHIR: R4, JSON, ``Appointment/$find``."""
+    """What this server does on FHIR: R4, JSON, ``Appointment/$find``, ``$hold`` and ``$book``."""
     return {
         "resourceType": "CapabilityStatement",
         "status": "active",
@@ -73,7 +76,9 @@ def capability_statement() -> dict[str, Any]:
                 "resource": [
                     {
                         "type": "Appointment",
-                        "operation": [{"name": "find", "definition": IHE_FIND}],
+                        "operation": [
+                            {"name": name, "definition": IHE_OPERATIONS + name} for name in ("find", "hold", "book")
+                        ],
                     }
                 ],
             }
@@ -183,6 +188,9 @@ def find_appointments(parameters: list[tuple[str, str]], db: str, now: dt.dateti
         return outcome(503, [(p.path, p.rule) for p in error.problems], code="transient")
     written = write_slots_bundle(result)
     appointments = _appointments(written)
+    for appointment, ranked in zip(appointments, result.slots, strict=True):  # the Slots are written in order
+        vt = ranked.visit_type.code if ranked.visit_type else None
+        appointment["id"] = proposal_id(ranked.start, ranked.duration, ranked.provider.id, ranked.location.id, vt)
     bundle: dict[str, Any] = {
         "resourceType": "Bundle",
         "type": "searchset",

@@ -1,6 +1,7 @@
 """Calendars kept current: scheduling events applied by visit number, in an SQLite calendar store."""
 
 from slotfinder.store._reconcile import Difference, reconcile_booked, reconcile_fhir, reconcile_visits
+from slotfinder.store._reserve import Proposal, Reserved
 from slotfinder.store._sqlite import CalendarStore, Ingested, LogEntry, Purged, StoreState, materialise
 
 __all__ = [
@@ -8,7 +9,9 @@ __all__ = [
     "Difference",
     "Ingested",
     "LogEntry",
+    "Proposal",
     "Purged",
+    "Reserved",
     "StoreState",
     "materialise",
     "reconcile_booked",

@@ -18,6 +18,10 @@
 * Schema version in ``PRAGMA user_version``: a store of version 0 (verbatim bodies) is migrated when
   opened (``_migrate.py``), then ``VACUUM``-ed and its WAL truncated so the old bytes are gone.
 * ``snapshot`` reads the whole state inside one read transaction: a consistent clinic for the engine.
+* ``hold_if_free``/``book_if_free``/``book_held`` (FHIR ``$hold``/``$book``) check that the time is still
+  free and write the hold or booking in the same ``BEGIN IMMEDIATE`` transaction (``_reserve.py``): the
+  check runs on the state as committed by every earlier writer, in any process, so two clients never both
+  get the same time. A refusal writes nothing.
 """
 
 from __future__ import annotations
@@ -62,26 +66,40 @@ from slotfinder.store._records import (
     minimal_event,
     read_reasons,
 )
+from slotfinder.store._reserve import (
+    Proposal,
+    Reserved,
+    clashes,
+    dump_reservation,
+    free_record,
+    load_reservation,
+    new_number,
+)
+from slotfinder.store._retention import pruned
 from slotfinder.store._state import (
-    CANCELLED,
-    RESCHEDULED,
+    BOOKED,
+    HELD,
     Appointment,
     PushedEntry,
     ReasonMap,
+    StoreState,
     apply_visit,
-    appointment_busy,
     from_busy,
-    pushed_items,
+    materialise,
     replace_pushed,
     resolve_push,
+    utc_text,
 )
 
 __all__ = ["RECENT", "SCHEMA_VERSION", "CalendarStore", "Ingested", "LogEntry", "Purged", "StoreState", "materialise"]
 
-SCHEMA_VERSION = 1
-"""``PRAGMA user_version`` of the store this code writes; 0 is the verbatim log it migrates."""
+SCHEMA_VERSION = 2
+"""``PRAGMA user_version`` of the store this code writes; 0 is the verbatim log it migrates. 2 adds ``booking``
+log entries and held records (FHIR ``$hold``/``$book``): a 1 is upgraded by setting the number, so that an
+older slotfinder, which would ignore holds, refuses the store instead of misreading it."""
 
 APPLIED, REJECTED = "applied", "rejected"
+BOOKING = "booking"  # the log kind of a FHIR $hold or $book
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _LAST_SEQ = 2**63 - 1  # the largest SQLite integer
 RECENT = dt.timedelta(days=8)
@@ -92,7 +110,7 @@ _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS log(
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
         received_at TEXT NOT NULL,
-        kind TEXT NOT NULL,          -- redox | clinic | fhir | ical | reasons
+        kind TEXT NOT NULL,          -- redox | clinic | fhir | ical | reasons | booking
         digest TEXT NOT NULL,        -- SHA-256 (hex) of the text received
         record TEXT NOT NULL,        -- minimal record (applied) or problems (rejected), canonical JSON
         outcome TEXT NOT NULL        -- applied | rejected
@@ -138,7 +156,7 @@ class LogEntry:
 
     seq: int
     received_at: str
-    kind: str  # redox | clinic | fhir | ical | reasons
+    kind: str  # redox | clinic | fhir | ical | reasons | booking
     digest: str  # SHA-256, hex
     record: str  # canonical JSON: what replay needs (applied), or {"problems": [...]} (rejected)
     outcome: str  # applied | rejected
@@ -159,15 +177,6 @@ class Purged:
     compacted: bool
 
 
-@frozen
-class StoreState:
-    """The derived state: comparable between the tables and a replay of the log."""
-
-    clinic: Clinic | None
-    appointments: dict[str, Appointment]
-    pushed: tuple[PushedEntry, ...]
-
-
 def _now_text() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
 
@@ -186,6 +195,10 @@ class _Memory:
             return
         if kind == "clinic":
             self.clinic = load_clinic_record(record)
+            return
+        if kind == BOOKING:  # a FHIR hold or booking: the record it set
+            appointment = load_reservation(record)
+            self.appointments[appointment.visit_number] = appointment
             return
         assert self.clinic is not None  # a message applies only once a clinic is loaded
         if kind in ("fhir", "ical"):
@@ -421,6 +434,83 @@ class CalendarStore:
         row = db.execute("SELECT body FROM clinic WHERE id = 1").fetchone()
         return None if row is None else load_clinic_record(row[0])
 
+    # ---- FHIR holds and bookings ----------------------------------------------------------------
+
+    def hold_if_free(
+        self, proposal: Proposal, until: dt.datetime, received: str = "", now: dt.datetime | None = None
+    ) -> Reserved:
+        """Hold ``proposal`` until ``until`` when it is free: ``held`` with the new record, or ``taken``.
+
+        ``received`` is the request as received: only its SHA-256 is logged (default: that of the record).
+        """
+        if until.tzinfo is None:
+            raise ValueError("the hold's expiry must be an aware date-time")
+        return self._reserve(proposal, new_number(), utc_text(until), received, now or dt.datetime.now(dt.UTC))
+
+    def book_if_free(self, proposal: Proposal, received: str = "", now: dt.datetime | None = None) -> Reserved:
+        """Book ``proposal`` when it is free: ``booked`` with the new record, or ``taken`` (nothing written)."""
+        return self._reserve(proposal, new_number(), None, received, now or dt.datetime.now(dt.UTC))
+
+    def book_held(self, number: str, received: str = "", now: dt.datetime | None = None) -> Reserved:
+        """Book the appointment held as ``number``: ``booked``; ``taken`` when its time is no longer free (a
+        lapsed hold is booked if the time is still free) or it is already booked; ``unknown`` when no hold
+        of that number was ever written."""
+        current = self.appointment(number)
+        if current is None or not current.booking or current.start is None or current.end is None:
+            return Reserved("unknown")
+        if current.status != HELD:
+            return Reserved("taken", current)
+        assert current.provider_id is not None  # set by every hold
+        assert current.location_id is not None
+        proposal = Proposal(
+            current.start, current.end, current.provider_id, current.location_id, current.visit_type, current.patients
+        )
+        return self._reserve(proposal, number, None, received, now or dt.datetime.now(dt.UTC), current)
+
+    def _reserve(
+        self,
+        proposal: Proposal,
+        number: str,
+        held_until: str | None,
+        received: str,
+        now: dt.datetime,
+        current: Appointment | None = None,
+    ) -> Reserved:
+        self._db.execute("BEGIN")  # first a read (no lock): most refusals of a race end here
+        try:
+            free = self._free(self._db, proposal, number, now, current)
+        finally:
+            self._db.execute("COMMIT")
+        if free is None:
+            return Reserved("taken", current)
+        with self._write() as db:  # then check again and write under the write lock
+            free = self._free(db, proposal, number, now, current)
+            if free is None or self._appointment_record(db, number) != current:
+                return Reserved("taken", current)
+            record = attrs.evolve(free, status=HELD if held_until else BOOKED, held_until=held_until)
+            text = dump_reservation(record)
+            seq = self._log(db, BOOKING, digest(received or text), text, APPLIED)
+            db.execute(
+                "INSERT OR REPLACE INTO appointments(visit_number, record) VALUES (?, ?)",
+                (number, dump_appointment(record)),
+            )
+        return Reserved(record.status, record, seq)
+
+    @classmethod
+    def _free(
+        cls, db: sqlite3.Connection, proposal: Proposal, number: str, now: dt.datetime, current: Appointment | None
+    ) -> Appointment | None:
+        appointments = cls._appointments(db)
+        if clashes(appointments, proposal, utc_text(now), number):  # the usual refusal: no clinic to read
+            return None
+        room = current.room if current else None  # a hold booked keeps its room when it can
+        return free_record(cls._state(db, appointments), proposal, number, now, room)
+
+    @staticmethod
+    def _appointment_record(db: sqlite3.Connection, number: str) -> Appointment | None:
+        row = db.execute("SELECT record FROM appointments WHERE visit_number = ?", (number,)).fetchone()
+        return None if row is None else load_appointment(row[0])
+
     # ---- retention ----------------------------------------------------------------------------
 
     @property
@@ -470,7 +560,7 @@ class CalendarStore:
             through = max(last or 0, previous)
             if not through:
                 return Purged(cutoff, cutoff, 0, 0, 0, compacted=False)
-            checkpoint, forgotten = _pruned(self._replay(db, until=through), minute)
+            checkpoint, forgotten = pruned(self._replay(db, until=through), minute)
             values = (through, _now_text(), cutoff, dump_checkpoint(checkpoint))
             if previous:
                 db.execute(
@@ -497,18 +587,30 @@ class CalendarStore:
         """The state tables, read in one transaction."""
         self._db.execute("BEGIN")
         try:
-            clinic = self._clinic(self._db)
-            appointments = {
-                n: load_appointment(r) for n, r in self._db.execute("SELECT visit_number, record FROM appointments")
-            }
-            pushed = tuple(load_pushed(r) for (r,) in self._db.execute("SELECT record FROM pushed ORDER BY id"))
+            return self._state(self._db)
         finally:
             self._db.execute("COMMIT")
+
+    @classmethod
+    def _state(cls, db: sqlite3.Connection, appointments: dict[str, Appointment] | None = None) -> StoreState:
+        clinic = cls._clinic(db)
+        appointments = cls._appointments(db) if appointments is None else appointments
+        pushed = tuple(load_pushed(r) for (r,) in db.execute("SELECT record FROM pushed ORDER BY id"))
         return StoreState(clinic, appointments, pushed)
 
-    def snapshot(self) -> Clinic:
-        """The clinic with every applied event: one consistent view for the engine."""
-        return materialise(self.state())
+    @staticmethod
+    def _appointments(db: sqlite3.Connection) -> dict[str, Appointment]:
+        return {n: load_appointment(r) for n, r in db.execute("SELECT visit_number, record FROM appointments")}
+
+    def snapshot(self, now: dt.datetime | None = None) -> Clinic:
+        """The clinic with every applied event: one consistent view for the engine (holds as at ``now``,
+        default the wall clock: a lapsed hold is free)."""
+        return materialise(self.state(), now)
+
+    def appointment(self, number: str) -> Appointment | None:
+        """The record of one visit number (None when the store has none)."""
+        row = self._db.execute("SELECT record FROM appointments WHERE visit_number = ?", (number,)).fetchone()
+        return None if row is None else load_appointment(row[0])
 
     def anomalies(self) -> list[tuple[int, str]]:
         """Every recorded anomaly with the log sequence number of its message."""
@@ -582,52 +684,6 @@ def _through(db: sqlite3.Connection) -> int:
     return 0 if row is None else int(row[0])
 
 
-def _pruned(state: StoreState, minute: int) -> tuple[Checkpoint, int]:
-    """``state`` without what ended at or before ``minute``, and how many appointment records it forgot.
-
-    An appointment that ended (all its times) is dropped, with the clinic's busy time of the same visit
-    number; a cancelled or rescheduled one is cut down to its visit number and status, so a late New
-    still leaves it freed. Pushed slots and the clinic's busy and open time that ended are dropped.
-    """
-
-    def ended(appointment: Appointment) -> bool:
-        end = appointment.end
-        return end is not None and end <= minute and all(s.end <= minute for s in appointment.staff)
-
-    appointments: dict[str, Appointment] = {}
-    gone: set[str] = set()
-    for number, appointment in state.appointments.items():
-        if not ended(appointment):
-            appointments[number] = appointment
-        elif appointment.status in (CANCELLED, RESCHEDULED):
-            appointments[number] = Appointment(number, appointment.status)
-        else:
-            gone.add(number)
-    forgotten = sum(appointments.get(n) != a for n, a in state.appointments.items())
-    pushed = tuple(e for e in state.pushed if e.end > minute)
-    clinic = state.clinic
-    if clinic is not None:
-        clinic = attrs.evolve(
-            clinic,
-            busy=tuple(b for b in clinic.busy if b.end > minute and b.visit_number not in gone),
-            open_times=tuple(o for o in clinic.open_times if o.end > minute),
-        )
-    return Checkpoint(clinic, appointments, pushed), forgotten
-
-
 def _base(clinic: Clinic, number: str) -> Appointment | None:
     base = next((b for b in clinic.busy if b.visit_number == number), None)
     return from_busy(base) if base is not None else None
-
-
-def materialise(state: StoreState) -> Clinic:
-    """The clinic the engine searches: file busy time, replaced by visit number, plus pushed slots."""
-    if state.clinic is None:
-        raise InvalidClinic([Problem("$", "no clinic loaded in the store")])
-    clinic = state.clinic
-    changed = set(state.appointments)
-    busy = [b for b in clinic.busy if b.visit_number is None or b.visit_number not in changed]
-    for number in sorted(state.appointments):
-        busy += appointment_busy(state.appointments[number])
-    open_times, pushed_busy = pushed_items(state.pushed)
-    return attrs.evolve(clinic, busy=busy + pushed_busy, open_times=clinic.open_times + tuple(open_times))

@@ -15,34 +15,43 @@ commute: any interleaving that keeps each visit's own order gives the same state
 * PushSlots: per provider and location, replaces earlier pushed slots overlapping the span the message
   covers; a slot's Reason says (through ``ReasonMap``) for which visit types it is bookable; a slot
   that is not bookable is busy.
+* FHIR holds and bookings (``_reserve.py``) set a record whole, under a number of the store's own; a
+  ``held`` record is busy until its ``held_until`` instant and free after it (``holds_time``).
 Whatever does not fit (unknown visit, unknown location, unmapped Reason) is applied as described and
 recorded as an anomaly; nothing is dropped.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
 from attrs import field, frozen
 
-from slotfinder._domain import Busy, BusyKind, Clinic, OpenTime, PatientId
+from slotfinder._domain import Busy, BusyKind, Clinic, Need, OpenTime, PatientId
+from slotfinder._errors import InvalidClinic, Problem
 from slotfinder._events import EventKind, LocationRef, PushedSlot, SlotsPushed, StaffTime, VisitEvent
 
 __all__ = [
     "Appointment",
     "PushedEntry",
     "ReasonMap",
+    "StoreState",
     "apply_push",
     "apply_visit",
     "appointment_busy",
+    "holds_time",
+    "materialise",
     "pushed_items",
     "replace_pushed",
     "resolve_push",
+    "utc_text",
 ]
 
 BOOKED, CANCELLED, RESCHEDULED, UNKNOWN = "booked", "cancelled", "rescheduled", "unknown"
+HELD = "held"  # a FHIR $hold: busy until ``held_until``, then free again (nothing is written when it lapses)
 
 
 def _tuple(value: Iterable[Any]) -> tuple[Any, ...]:
@@ -57,7 +66,7 @@ class Appointment:
     """
 
     visit_number: str
-    status: str  # booked, cancelled, rescheduled, or unknown (only a NoShow was heard)
+    status: str  # booked, cancelled, rescheduled, held (FHIR $hold), or unknown (only a NoShow was heard)
     start: int | None = None
     end: int | None = None
     provider_id: str | None = None
@@ -67,6 +76,10 @@ class Appointment:
     staff: tuple[StaffTime, ...] = field(default=(), converter=_tuple)
     no_show: bool = False
     visit_type: str | None = None  # the clinic's visit-type code its Reason names (buffers, booking limits)
+    # Written by FHIR $hold/$book only (slotfinder.store._reserve):
+    held_until: str | None = None  # a hold's expiry, UTC ISO 8601 with milliseconds (status held)
+    booking: bool = False  # a visit booked or held for a patient: a booking even without patient identifiers
+    pools: tuple[Need, ...] = field(default=(), converter=_tuple)  # pooled units of its location it occupies
 
 
 @frozen
@@ -227,11 +240,26 @@ def apply_visit(known: Mapping[str, Appointment | None], event: VisitEvent, clin
     return _rescheduled(known, event, clinic)
 
 
-def appointment_busy(appointment: Appointment) -> list[Busy]:
-    """The busy time a record stands for (none once cancelled or rescheduled, or without a time)."""
-    if appointment.status != BOOKED or appointment.start is None or appointment.end is None:
+def holds_time(appointment: Appointment, now: str) -> bool:
+    """Whether the record occupies its time at ``now`` (UTC ISO text): booked, or held and not yet expired."""
+    if appointment.status == HELD:
+        return appointment.held_until is not None and appointment.held_until > now
+    return appointment.status == BOOKED
+
+
+def appointment_busy(appointment: Appointment, now: str | None = None) -> list[Busy]:
+    """The busy time a record stands for at ``now`` (UTC ISO text, as ``held_until``; default the wall clock):
+    none once cancelled or rescheduled, once its hold lapsed, or without a time."""
+    if (
+        not holds_time(appointment, now or utc_text(dt.datetime.now(dt.UTC)))
+        or appointment.start is None
+        or appointment.end is None
+    ):
         return []
-    kind = BusyKind.BOOKING if appointment.patients else BusyKind.BLOCK
+    if appointment.status == HELD:
+        kind = BusyKind.HOLD
+    else:
+        kind = BusyKind.BOOKING if appointment.patients or appointment.booking else BusyKind.BLOCK
     items = [
         Busy(
             kind,
@@ -255,6 +283,19 @@ def appointment_busy(appointment: Appointment) -> list[Busy]:
                 location_id=appointment.location_id if staff.is_equipment else None,
                 equipment=staff.resource if staff.is_equipment else None,
                 visit_number=appointment.visit_number,
+            )
+        )
+    for need in appointment.pools if appointment.location_id else ():
+        items.append(
+            Busy(
+                kind,
+                appointment.start,
+                appointment.end,
+                location_id=appointment.location_id,
+                visit_number=appointment.visit_number,
+                visit_type=appointment.visit_type,
+                pool=need.kind,
+                pool_units=need.units,
             )
         )
     return [b for b in items if b.provider_id or b.location_id or b.equipment]
@@ -344,3 +385,32 @@ def pushed_items(entries: Iterable[PushedEntry]) -> tuple[list[OpenTime], list[B
         else:
             busy.append(Busy(BusyKind.BLOCK, e.start, e.end, provider_id=e.provider_id, visit_number=e.slot_id))
     return open_times, busy
+
+
+@frozen
+class StoreState:
+    """The derived state: comparable between the tables and a replay of the log."""
+
+    clinic: Clinic | None
+    appointments: dict[str, Appointment]
+    pushed: tuple[PushedEntry, ...]
+
+
+def utc_text(moment: dt.datetime) -> str:
+    """An aware instant as the store writes instants: UTC ISO 8601 with milliseconds (sorts as text)."""
+    return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds")
+
+
+def materialise(state: StoreState, now: dt.datetime | None = None) -> Clinic:
+    """The clinic the engine searches: file busy time, replaced by visit number, plus pushed slots; a hold
+    counts while it has not lapsed at ``now`` (default the wall clock)."""
+    if state.clinic is None:
+        raise InvalidClinic([Problem("$", "no clinic loaded in the store")])
+    clinic = state.clinic
+    at = utc_text(now or dt.datetime.now(dt.UTC))
+    changed = set(state.appointments)
+    busy = [b for b in clinic.busy if b.visit_number is None or b.visit_number not in changed]
+    for number in sorted(state.appointments):
+        busy += appointment_busy(state.appointments[number], at)
+    open_times, pushed_busy = pushed_items(state.pushed)
+    return attrs.evolve(clinic, busy=busy + pushed_busy, open_times=clinic.open_times + tuple(open_times))

@@ -107,7 +107,7 @@ def test_bad_definitions_are_named_by_path(composite: dict[str, Any], expected: 
 
 def test_the_good_twins_of_the_bad_definitions_load() -> None:
     """Each rule's allowed side: gaps in order, one visit, a role its members offer, k = n."""
-    good = [
+    good: list[dict[str, Any]] = [
         {"code": "901", "steps": [{"visit_type": "210"}, {"visit_type": "220", "min_gap": 10, "max_gap": 30}]},
         {"code": "902", "series": {"visit_type": "220", "count": 1}},
         {"code": "903", "steps": [{"visit_type": "240", "providers": ["1669473825"]}]},

@@ -95,12 +95,15 @@ def start_server(
     token: str | None = TOKEN,
     config: Path | None = None,
     workers: int = 1,
+    fhir_token: str | None = None,
 ) -> Server:
     """Start ``slotfinder serve --db DB`` and wait until ``/healthz`` answers."""
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k != "SLOTFINDER_REDOX_TOKEN"}
+    env = {k: v for k, v in os.environ.items() if k not in ("SLOTFINDER_REDOX_TOKEN", "SLOTFINDER_FHIR_TOKEN")}
     if token is not None:
         env["SLOTFINDER_REDOX_TOKEN"] = token
+    if fhir_token is not None:
+        env["SLOTFINDER_FHIR_TOKEN"] = fhir_token
     args = [sys.executable, "-m", "slotfinder", "serve", "--db", str(db), "--port", str(port)]
     args += ["--workers", str(workers)] + (["--config", str(config)] if config else [])
     with log.open("wb") as out:

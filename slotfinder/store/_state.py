@@ -266,7 +266,7 @@ def appointment_busy(appointment: Appointment, now: str | None = None) -> list[B
             appointment.start,
             appointment.end,
             provider_id=appointment.provider_id,
-            location_id=appointment.location_id if appointment.room else None,
+            location_id=appointment.location_id if appointment.provider_id or appointment.room else None,
             room=appointment.room if appointment.location_id else None,
             visit_number=appointment.visit_number,
             patients=appointment.patients,

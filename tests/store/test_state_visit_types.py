@@ -135,3 +135,33 @@ def test_records_round_trip_and_older_records_read_without_a_type() -> None:
     older = json.loads(dump_appointment(record))
     del older["visit_type"]
     assert load_appointment(json.dumps(older)).visit_type is None
+
+
+GROUP = VisitType("GRP", "DNE", "Group therapy", 60, seats=2)
+GROUP_CLINIC = Clinic(
+    providers=(P1,),
+    locations=(MAIN,),
+    visit_types=(OV, GROUP),
+    templates=(WeeklyTemplate(P1.id, MAIN.id, range(5), start=9 * 60, end=12 * 60),),
+)
+
+
+def test_a_group_session_booked_through_events_stays_open_until_full() -> None:
+    """Group visits through the store: one patient booked at 10:00 leaves a seat (10:00 still offered to
+    GRP, not to OV); a second patient fills the session (10:00 no longer offered)."""
+    first = new("Group therapy", duration=60)
+    one = booked(first, clinic=GROUP_CLINIC)
+    assert at("10:00") in starts(one, "GRP", GROUP_CLINIC)
+    assert at("10:00") not in starts(one, "OV", GROUP_CLINIC)
+    second = VisitEvent(
+        kind=EventKind.NEW,
+        visit_number="V-2",
+        start=at("10:00"),
+        duration=60,
+        provider_id=P1.id,
+        location=LocationRef(department="3N", facility="RES General Hospital"),
+        patients=(PatientId("0000000002", "MR"),),
+        reason="Group therapy",
+    )
+    both = booked(first, second, clinic=GROUP_CLINIC)
+    assert at("10:00") not in starts(both, "GRP", GROUP_CLINIC)

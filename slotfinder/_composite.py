@@ -242,7 +242,10 @@ class StepModel:
     role_slot: tuple[IntArray, ...]  # per role: the slot of each row
     role_provider: tuple[IntArray, ...]  # per role: the provider of each row (a global index)
     role_points: tuple[IntArray, ...]  # per role: the row's score points
-    previous: tuple[IntArray, ...] = ()  # per slot: the previous step's slots it may follow (gaps, location)
+    # which slots may follow which (gaps or dates, location): pairs (slot of this step, slot of the
+    # previous step), sorted by slot, then previous slot
+    link_slot: IntArray = field(factory=lambda: np.zeros(0, dtype=np.int64))
+    link_previous: IntArray = field(factory=lambda: np.zeros(0, dtype=np.int64))
     min_gap: int = 0
     max_gap: int = 0
     same_location: bool = True

@@ -236,9 +236,9 @@ def _staffed(step: StepModel) -> npt.NDArray[np.bool_]:
     return ok
 
 
-def _followers(before: StepModel, after: StepModel) -> list[IntArray]:
-    """Per slot of ``after``: the slots of ``before`` it may follow (gap bounds or local dates; location
-    or travel; never before the previous step ends)."""
+def _followers(before: StepModel, after: StepModel) -> tuple[IntArray, IntArray]:
+    """The (slot of ``after``, slot of ``before``) pairs that may follow one another (gap bounds or local
+    dates; location or travel; never before the previous step ends), by slot of ``after``."""
     if after.day_gap is None:
         keys, low, high = before.slot_end, after.slot_start - after.max_gap, after.slot_start - after.min_gap
     else:
@@ -256,13 +256,11 @@ def _followers(before: StepModel, after: StepModel) -> list[IntArray]:
     ok = (same if after.same_location else same | travelled) & (gap >= 0)
     owner, near = owner[ok], near[ok]
     sort = np.lexsort((near, owner))
-    owner, near = owner[sort], near[sort].astype(np.int64)
-    counts = np.bincount(owner, minlength=after.slot_start.shape[0])
-    return list(np.split(near, np.cumsum(counts)[:-1])) if counts.shape[0] else []
+    return owner[sort].astype(np.int64), near[sort].astype(np.int64)
 
 
 def _restrict_model(step: StepModel, keep: npt.NDArray[np.bool_]) -> tuple[StepModel, tuple[IntArray, ...]]:
-    """The step with only the ``keep`` slots (renumbered; ``previous`` left to the caller), and per
+    """The step with only the ``keep`` slots (renumbered; its links left to the caller), and per
     role the original index of each row kept."""
     new_index = np.cumsum(keep) - 1
     kept_roles = [keep[slot] for slot in step.role_slot]
@@ -275,7 +273,8 @@ def _restrict_model(step: StepModel, keep: npt.NDArray[np.bool_]) -> tuple[StepM
         role_slot=tuple(new_index[s][k] for s, k in zip(step.role_slot, kept_roles, strict=True)),
         role_provider=tuple(p[k] for p, k in zip(step.role_provider, kept_roles, strict=True)),
         role_points=tuple(p[k] for p, k in zip(step.role_points, kept_roles, strict=True)),
-        previous=(),
+        link_slot=np.zeros(0, dtype=np.int64),
+        link_previous=np.zeros(0, dtype=np.int64),
     )
     return model, tuple(np.flatnonzero(k) for k in kept_roles)
 
@@ -290,15 +289,16 @@ def _prune(steps: list[StepModel], found: list[_StepRows]) -> tuple[list[StepMod
     for s in range(len(steps)):
         steps[s], found[s] = _restrict(steps[s], found[s], _staffed(steps[s]))
     for s in range(1, len(steps)):  # forward: a slot needs a possible predecessor
-        alive = np.array([f.shape[0] > 0 for f in _followers(steps[s - 1], steps[s])], dtype=bool)
+        owner, _ = _followers(steps[s - 1], steps[s])
+        alive = np.bincount(owner, minlength=steps[s].slot_start.shape[0]) > 0
         steps[s], found[s] = _restrict(steps[s], found[s], alive)
     for s in range(len(steps) - 1, 0, -1):  # backward: a slot needs a possible successor
         used = np.zeros(steps[s - 1].slot_start.shape[0], dtype=bool)
-        for f in _followers(steps[s - 1], steps[s]):
-            used[f] = True
+        used[_followers(steps[s - 1], steps[s])[1]] = True
         steps[s - 1], found[s - 1] = _restrict(steps[s - 1], found[s - 1], used)
     for s in range(1, len(steps)):
-        steps[s] = evolve(steps[s], previous=tuple(_followers(steps[s - 1], steps[s])))
+        owner, near = _followers(steps[s - 1], steps[s])
+        steps[s] = evolve(steps[s], link_slot=owner, link_previous=near)
     return steps, found
 
 
@@ -311,18 +311,16 @@ def _restricted(
     slot_maps: list[IntArray] = []
     row_maps: list[tuple[IntArray, ...]] = []
     for s, step in enumerate(steps):
-        previous: tuple[IntArray, ...] = ()
+        links = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
         if s > 0:
             owner, prev = pairs(step)
             ok = keep[prev]
-            renumber = np.cumsum(keep) - 1
+            renumber_previous = np.cumsum(keep) - 1
             keep = np.zeros(step.slot_start.shape[0], dtype=bool)
             keep[owner[ok]] = True
-            kept_owner, kept_prev = owner[ok], renumber[prev[ok]]
-            cuts = np.flatnonzero(np.diff(kept_owner)) + 1
-            previous = tuple(np.split(kept_prev, cuts)) if kept_owner.shape[0] else ()
+            links = ((np.cumsum(keep) - 1)[owner[ok]], renumber_previous[prev[ok]])
         model, rows = _restrict_model(step, keep)
-        models.append(evolve(model, previous=previous))
+        models.append(evolve(model, link_slot=links[0], link_previous=links[1]))
         slot_maps.append(np.flatnonzero(keep))
         row_maps.append(rows)
     return models, slot_maps, row_maps

@@ -2,8 +2,8 @@
 best offers by dynamic programming over the chain, without a solver.
 
 Each step's rows are (person, slot); a row of step ``s`` may follow a row of step ``s - 1`` when its
-slot lists the earlier slot in ``previous`` (gaps, dates, location) and, for a same-provider link,
-the person is the same. The best chain from every row onward is one backward pass (vectorised per
+slot is linked to the earlier slot (``link_slot``, ``link_previous``: gaps, dates, location) and, for a
+same-provider link, the person is the same. The best chain from every row onward is one backward pass (vectorised per
 step); a preferred provider adds its reward where the person repeats. With one participant per step
 nothing else couples the steps, so these values are exact: the best offer through each first-step
 row is known, and the top K (one per key, at most ``per_day`` per first date) is the greedy over
@@ -24,11 +24,8 @@ IntArray = npt.NDArray[np.int64]
 
 
 def pairs(step: StepModel) -> tuple[IntArray, IntArray]:
-    """``previous`` flattened: (slot, previous slot) pairs, by slot."""
-    lengths = np.array([p.shape[0] for p in step.previous], dtype=np.int64)
-    owner = np.repeat(np.arange(lengths.shape[0], dtype=np.int64), lengths)
-    prev = np.concatenate(step.previous) if step.previous else np.zeros(0, dtype=np.int64)
-    return owner, prev.astype(np.int64)
+    """(slot, previous slot) pairs of the step's links, by slot."""
+    return step.link_slot, step.link_previous
 
 
 NONE = -(1 << 60)

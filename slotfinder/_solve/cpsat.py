@@ -167,8 +167,11 @@ def _sequence_model(
         variables += [var for y in step_rows for var in y]
         points += step_points
         if s > 0:  # precedence with gap bounds and location: a compatible previous slot is chosen
+            earlier: list[list[int]] = [[] for _ in x]
+            for i, k in zip(step.link_slot.tolist(), step.link_previous.tolist(), strict=True):
+                earlier[i].append(k)
             for i, var in enumerate(x):
-                m.add(var <= sum(slots[s - 1][k] for k in step.previous[i].tolist()))
+                m.add(var <= sum(slots[s - 1][k] for k in earlier[i]))
         if s > 0 and step.same_provider_as_previous:  # one participant each: the same person
             mine = _by_person(step, step_rows)
             theirs = _by_person(model.steps[s - 1], rows[s - 1])

@@ -140,6 +140,7 @@ def _booked(event: VisitEvent, number: str, clinic: Clinic, anomalies: list[str]
         anomalies.append(f"visit {number}: its provider is not in the clinic (kept as given)")
     assert event.start is not None  # required for New, Reschedule and Modification by the parser
     assert event.duration is not None
+    code = _visit_type(event.reason, clinic)
     return Appointment(
         visit_number=number,
         status=BOOKED,
@@ -150,8 +151,17 @@ def _booked(event: VisitEvent, number: str, clinic: Clinic, anomalies: list[str]
         room=event.location.room if event.location else None,
         patients=event.patients,
         staff=event.staff,
-        visit_type=_visit_type(event.reason, clinic),
+        visit_type=code,
+        pools=_pooled_needs(clinic, code, location_id),
     )
+
+
+def _pooled_needs(clinic: Clinic, code: str | None, location_id: str | None) -> tuple[Need, ...]:
+    """The pooled units a visit of type ``code`` takes at its location (those the location pools)."""
+    if code is None or location_id is None:
+        return ()
+    kinds = {pool.kind for loc in clinic.locations if loc.id == location_id for pool in loc.pools}
+    return tuple(need for vt in clinic.visit_types if vt.code == code for need in vt.needs if need.kind in kinds)
 
 
 def _visit_type(reason: str | None, clinic: Clinic) -> str | None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from attrs import evolve
+
 from slotfinder._calendars.zones import instant_of
 from slotfinder._domain import (
     BookingLimit,
@@ -14,8 +16,11 @@ from slotfinder._domain import (
     Clinic,
     LimitPeriod,
     Location,
+    Need,
     PatientId,
+    Pool,
     Provider,
+    ProviderFilter,
     SlotRequest,
     VisitType,
     VisitTypeFilter,
@@ -165,3 +170,27 @@ def test_a_group_session_booked_through_events_stays_open_until_full() -> None:
     )
     both = booked(first, second, clinic=GROUP_CLINIC)
     assert at("10:00") not in starts(both, "GRP", GROUP_CLINIC)
+
+
+def test_a_booking_through_events_takes_its_pooled_units() -> None:
+    """Pooled resources through the store: MAIN has one infusion chair; a New infusion by P1 at 10:00
+    takes it, so P2 is not offered an infusion at 10:00 (allows: at 11:00, and without the booking)."""
+    p2 = Provider("2222222222")
+    infusion = VisitType("INF", "DNE", "Infusion", 60, needs=(Need("CHAIR", 1),))
+    chaired = Clinic(
+        providers=(P1, p2),
+        locations=(evolve(MAIN, pools=(Pool("CHAIR", 1),)),),
+        visit_types=(OV, infusion),
+        templates=tuple(WeeklyTemplate(p.id, MAIN.id, range(5), start=9 * 60, end=12 * 60) for p in (P1, p2)),
+    )
+    state = booked(new("Infusion", duration=60), clinic=chaired)
+    assert state["V-1"].pools == (Need("CHAIR", 1),)
+    snapshot = materialise(StoreState(chaired, state, ()))
+    request = SlotRequest(
+        start=at("00:00"), end=at("23:59"), providers=(ProviderFilter(p2.id),), visit_types=(VisitTypeFilter("INF"),)
+    )
+    found = {c.start for c in list_candidates(snapshot, request, now=at("00:00") - 7 * 1440) if c.eligible}
+    assert at("10:00") not in found
+    assert at("11:00") in found
+    empty = materialise(StoreState(chaired, {}, ()))
+    assert at("10:00") in {c.start for c in list_candidates(empty, request, now=at("00:00") - 7 * 1440)}

@@ -172,3 +172,18 @@ def test_demo_clinic_follow_ups_keep_their_limit() -> None:
 
     assert "2025-10-28" in days(office) and "2025-10-28" not in days(follow_ups)
     assert "2025-10-31" in days(follow_ups)
+
+
+def test_demo_shows_the_follow_up_series_as_offers() -> None:
+    """`slotfinder demo --visit-type 320`: the demo clinic's four weekly follow-ups, one slot per visit,
+    grouped by their offer note, found by the chain programme (said in --explain)."""
+    done = run("demo", "--visit-type", "320", "--explain")
+    assert done.returncode == 0, done.stderr
+    slots = json.loads(done.stdout)["AvailableSlots"]
+    offers: dict[str, list[str]] = {}
+    for slot in slots:
+        offer = next(n for n in slot["Notes"] if n.startswith("offer:"))
+        offers.setdefault(offer, []).append(next(n for n in slot["Notes"] if n.startswith("step:")))
+    assert offers
+    assert all(steps == ["step:1/4", "step:2/4", "step:3/4", "step:4/4"] for steps in offers.values())
+    assert "best chains by dynamic programming" in done.stderr

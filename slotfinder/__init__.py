@@ -18,6 +18,7 @@ DST policy (local wall time <-> instants).
 from slotfinder._calendars.clinic_file import check_clinic, clinic_to_dict, demo_clinic, load_clinic
 from slotfinder._calendars.expand import Block
 from slotfinder._composite import Appointment, CompositeRequest, Offer, OfferResult, Role, Step
+from slotfinder._composite_types import CompositeVisitType, SameProvider, Series
 from slotfinder._domain import (
     BookingLimit,
     Busy,
@@ -77,6 +78,7 @@ __all__ = [
     "Candidate",
     "Clinic",
     "CompositeRequest",
+    "CompositeVisitType",
     "DateOverride",
     "InvalidClinic",
     "InvalidMessage",
@@ -103,7 +105,9 @@ __all__ = [
     "RankedSlot",
     "RedoxSlotResult",
     "Role",
+    "SameProvider",
     "ScoreTerm",
+    "Series",
     "Settings",
     "SlotRequest",
     "SlotResult",

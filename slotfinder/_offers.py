@@ -94,7 +94,7 @@ def find_offers(
         raise InvalidRequest(problems)
     watch = Stopwatch()
     steps, found, candidates = pruned_model(prepared, request, settings, instant, watch)
-    chain = is_chain(steps)
+    chain = settings.offer_search == "auto" and is_chain(steps)
     if chain:  # one participant per step: the dynamic programme is exact, no solver needed
         picks, proven = chain_offers(steps, settings.limit, settings.per_day), True
     else:

@@ -76,6 +76,14 @@ class Settings:
     preferred_providers: tuple[str, ...] = field(default=(), converter=_strings)  # continuity
     time_limit_seconds: float = field(default=5.0, validator=_positive)
     random_seed: int = 0
+    # how composite offers are chosen: "auto" (the exact chain programme when every step has one
+    # participant, else CP-SAT) or "cp-sat" (always the solver: to compare, or to check the programme)
+    offer_search: str = field(default="auto")
+
+    @offer_search.validator
+    def _offer_search(self, _attribute: attrs.Attribute[Any], value: str) -> None:
+        if value not in ("auto", "cp-sat"):
+            raise ValueError('offer_search must be "auto" or "cp-sat"')
 
     @per_provider.validator
     def _per_provider(self, _attribute: attrs.Attribute[Any], value: int | None) -> None:

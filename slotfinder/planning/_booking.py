@@ -158,7 +158,15 @@ class Ledger:
         number = f"V{next(self.visit_numbers):09d}"
         patient = self._patient(rng)
         booking = Busy(
-            BusyKind.BOOKING, start, end, provider.id, location.id, room=room, visit_number=number, patients=[patient]
+            BusyKind.BOOKING,
+            start,
+            end,
+            provider.id,
+            location.id,
+            room=room,
+            visit_number=number,
+            patients=[patient],
+            visit_type=kind.code,
         )
         self.busy.append(booking)
         self.busy.extend(

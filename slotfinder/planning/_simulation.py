@@ -290,6 +290,7 @@ class _Run:
     def _book(self, slot: RankedSlot, offer: Offer, arrival: Arrival, index: int, patient: PatientId) -> int:
         number = len(self.bookings)
         visit_number = f"SIM-{self.spec.seed}-{number:06d}"
+        visit_type = slot.visit_type
         item = Busy(
             BusyKind.BOOKING,
             slot.start,
@@ -299,8 +300,19 @@ class _Run:
             room=slot.room,
             visit_number=visit_number,
             patients=[patient],
+            visit_type=visit_type.code if visit_type is not None else None,  # its buffers, limits and seats
         )
-        self.clinic = attrs.evolve(self.clinic, busy=(*self.clinic.busy, item))
+        # the equipment units and pooled units the visit type needs are taken too, as in a real booking
+        taken = [
+            Busy(BusyKind.BOOKING, item.start, item.end, location_id=slot.location.id, equipment=unit,
+                 visit_number=visit_number)
+            for unit in (visit_type.equipment if visit_type is not None else ())
+        ] + [
+            Busy(BusyKind.BOOKING, item.start, item.end, location_id=slot.location.id, pool=need.kind,
+                 pool_units=need.units, visit_number=visit_number)
+            for need in (visit_type.needs if visit_type is not None else ())
+        ]  # fmt: skip
+        self.clinic = attrs.evolve(self.clinic, busy=(*self.clinic.busy, item, *taken))
         self.items.append(item)
         self.fates.append(self._fate(arrival, slot.start))
         self.bookings.append(
@@ -337,7 +349,10 @@ class _Run:
 
     def cancel(self, booking: int, at: int) -> None:
         item = self.items[booking]
-        self.clinic = attrs.evolve(self.clinic, busy=tuple(b for b in self.clinic.busy if b is not item))
+        # the booking and the units it took share its (simulation-made, unique) visit number
+        self.clinic = attrs.evolve(
+            self.clinic, busy=tuple(b for b in self.clinic.busy if b.visit_number != item.visit_number)
+        )
         self.bookings[booking] = attrs.evolve(self.bookings[booking], status=BookingStatus.CANCELLED, cancelled_at=at)
 
     def visit(self, booking: int) -> None:

@@ -259,6 +259,40 @@ def _followers(before: StepModel, after: StepModel) -> tuple[IntArray, IntArray]
     return owner[sort].astype(np.int64), near[sort].astype(np.int64)
 
 
+_SPAN = 1 << 40  # keys (location, minute or date) in one integer: minutes since 1970 stay far below it
+
+
+def _linked(before: StepModel, after: StepModel, *, forward: bool) -> npt.NDArray[np.bool_]:
+    """Per slot of ``after`` (forward) or of ``before``: whether it has a slot it may follow (be followed by).
+
+    At one location the rules are a range of the other step's end (or date), so a count by binary
+    search answers without listing the pairs; a change of location (travel) or dates 0 apart (the
+    order within one date) lists them. (A visit crossing midnight may keep a slot the next date's
+    first starts cannot follow; the links, listed afterwards, leave such a slot out of every offer.)"""
+    by_date = after.day_gap is not None
+    if not after.same_location or (by_date and after.day_gap is not None and after.day_gap[0] < 1):
+        owner, near = _followers(before, after)
+        mask = np.zeros((after if forward else before).slot_start.shape[0], dtype=bool)
+        mask[owner if forward else near] = True
+        return mask
+    low, high = after.day_gap if after.day_gap is not None else (after.min_gap, after.max_gap)
+    earlier = before.slot_day if by_date else before.slot_end
+    later = after.slot_day if by_date else after.slot_start
+    if forward:  # some earlier key in [later - high, later - low] at the same location
+        keys = np.sort(before.slot_location * _SPAN + earlier)
+        base = after.slot_location * _SPAN + later
+        found: npt.NDArray[np.bool_] = np.searchsorted(keys, base - low, side="right") > np.searchsorted(
+            keys, base - high, side="left"
+        )
+        return found
+    keys = np.sort(after.slot_location * _SPAN + later)  # some later key in [earlier + low, earlier + high]
+    base = before.slot_location * _SPAN + earlier
+    followed: npt.NDArray[np.bool_] = np.searchsorted(keys, base + high, side="right") > np.searchsorted(
+        keys, base + low, side="left"
+    )
+    return followed
+
+
 def _restrict_model(step: StepModel, keep: npt.NDArray[np.bool_]) -> tuple[StepModel, tuple[IntArray, ...]]:
     """The step with only the ``keep`` slots (renumbered; its links left to the caller), and per
     role the original index of each row kept."""
@@ -289,12 +323,10 @@ def _prune(steps: list[StepModel], found: list[_StepRows]) -> tuple[list[StepMod
     for s in range(len(steps)):
         steps[s], found[s] = _restrict(steps[s], found[s], _staffed(steps[s]))
     for s in range(1, len(steps)):  # forward: a slot needs a possible predecessor
-        owner, _ = _followers(steps[s - 1], steps[s])
-        alive = np.bincount(owner, minlength=steps[s].slot_start.shape[0]) > 0
+        alive = _linked(steps[s - 1], steps[s], forward=True)
         steps[s], found[s] = _restrict(steps[s], found[s], alive)
     for s in range(len(steps) - 1, 0, -1):  # backward: a slot needs a possible successor
-        used = np.zeros(steps[s - 1].slot_start.shape[0], dtype=bool)
-        used[_followers(steps[s - 1], steps[s])[1]] = True
+        used = _linked(steps[s - 1], steps[s], forward=False)
         steps[s - 1], found[s - 1] = _restrict(steps[s - 1], found[s - 1], used)
     for s in range(1, len(steps)):
         owner, near = _followers(steps[s - 1], steps[s])

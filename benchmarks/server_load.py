@@ -2,11 +2,16 @@
 the demo clinic, while scheduling events (New, then Cancel of the same visit) keep arriving.
 
 python -m benchmarks.server_load [--seconds 10] [--workers 2] [--clients 1 8 64] [--events-per-second 5]
+    [--max-concurrent-queries N] [--queue-seconds S]
 
 Starts ``slotfinder serve`` on a temporary copy of the demo clinic (a subprocess on a free localhost port),
 runs each level for ``--seconds`` after a one-second warm-up, and prints a Markdown table: answers per
-second, p50 and p99 latency of AvailableSlots, and the events applied meanwhile. Reported, not asserted:
-the numbers depend on the machine (``docs/server.md`` has one run).
+second, p50 and p99 latency of AvailableSlots, the queries refused (503, past ``queue_seconds``), the
+events applied meanwhile and their p99 latency; and the p99 of AvailableSlots as the server logged it (its
+JSON log's ``ms``: the wait for a turn and the search), which leaves out the time spent in the clients and
+in uvicorn before the application. The feed runs in a process of its own, so the query clients' load does
+not delay it.
+Reported, not asserted: the numbers depend on the machine (``docs/server.md`` has one run).
 """
 
 from __future__ import annotations
@@ -22,7 +27,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import Executor, ProcessPoolExecutor
 from importlib import resources
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +41,7 @@ __all__ = ["main"]
 
 TOKEN = "benchmark-token"
 HEADERS = {"verification-token": TOKEN, "content-type": "application/json"}
+SATURATED = 503  # a query past the server's bound and queue wait
 
 
 def _meta(event: str) -> dict[str, Any]:
@@ -81,10 +89,11 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _start(db: Path, workers: int, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+def _start(db: Path, workers: int, log: Path, config: Path | None) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
     env = {**os.environ, "SLOTFINDER_REDOX_TOKEN": TOKEN}
     args = [sys.executable, "-m", "slotfinder", "serve", "--db", str(db), "--port", str(port)]
+    args += ["--config", str(config)] if config else []
     with log.open("wb") as out:
         process = subprocess.Popen([*args, "--workers", str(workers)], stdout=out, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}"
@@ -100,40 +109,69 @@ def _start(db: Path, workers: int, log: Path) -> tuple[subprocess.Popen[bytes], 
     raise RuntimeError("the server did not start")
 
 
-async def _level(url: str, clients: int, seconds: float, rate: float) -> dict[str, float]:
+def _feed(url: str, warm_up: float, seconds: float, rate: float) -> tuple[int, list[float]]:
+    """The event feed, in a process of its own (so the query clients' load does not delay it): New then Cancel
+    pairs at up to ``rate`` events a second; events applied after the warm-up, and their latencies in ms."""
+    applied: list[float] = []
+    began_at = time.monotonic()
+    number = int(time.time() * 1000)
+    with httpx.Client(base_url=url, timeout=120, headers=HEADERS) as client:
+        while time.monotonic() < began_at + warm_up + seconds:
+            for kind in ("New", "Cancel"):
+                began = time.monotonic()
+                response = client.post("/redox", content=json.dumps(event(kind, number)))
+                response.raise_for_status()
+                if response.json()["outcome"] == "applied" and began >= began_at + warm_up:
+                    applied.append((time.monotonic() - began) * 1000)
+            number += 1
+            time.sleep(2 / rate)
+    return len(applied), applied
+
+
+def _server_ms(log: Path, since: float) -> list[float]:
+    """The milliseconds the server logged (its JSON log's ``ms``: queueing and search) for the queries it answered
+    from ``since`` (a wall-clock time) on."""
+    records = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    return sorted(
+        r["ms"] for r in records if "search" in r and dt.datetime.fromisoformat(r["time"]).timestamp() >= since
+    )
+
+
+async def _level(url: str, clients: int, seconds: float, rate: float, feeder: Executor) -> dict[str, float]:
     """Run ``clients`` query loops and one event feed for ``seconds`` (after a warm-up); latencies in ms."""
     latencies: list[float] = []
-    applied = 0
+    refused = 0
     body = json.dumps(query())
-    limits = httpx.Limits(max_connections=clients + 1)
+    limits = httpx.Limits(max_connections=clients)
+    events = asyncio.get_running_loop().run_in_executor(feeder, _feed, url, 1.0, seconds, rate)
     async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits, headers=HEADERS) as client:
         warm_until = time.monotonic() + 1.0
         stop = warm_until + seconds
+        measured_from = time.time() + 1.0
 
         async def ask() -> None:
+            nonlocal refused
             while time.monotonic() < stop:
                 began = time.monotonic()
                 response = await client.post("/redox", content=body)
+                if response.status_code == SATURATED:  # saturated: counted, then retried as Retry-After says
+                    refused += began >= warm_until
+                    await asyncio.sleep(float(response.headers.get("retry-after", "1")))
+                    continue
                 response.raise_for_status()
                 if began >= warm_until:
                     latencies.append((time.monotonic() - began) * 1000)
 
-        async def feed() -> None:
-            nonlocal applied
-            number = int(time.time() * 1000)
-            while time.monotonic() < stop:
-                for kind in ("New", "Cancel"):
-                    response = await client.post("/redox", content=json.dumps(event(kind, number)))
-                    response.raise_for_status()
-                    applied += response.json()["outcome"] == "applied"
-                number += 1
-                await asyncio.sleep(2 / rate)
-
-        await asyncio.gather(feed(), *(ask() for _ in range(clients)))
+        await asyncio.gather(*(ask() for _ in range(clients)))
+    applied, event_latencies = await events
     ordered = sorted(latencies)
-    p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
-    return {"answers": len(ordered), "per_s": len(ordered) / seconds, "p50": statistics.median(ordered), "p99": p99,
-            "events": applied}  # fmt: skip
+    return {"answers": len(ordered), "per_s": len(ordered) / seconds, "p50": statistics.median(ordered),
+            "p99": _p99(ordered), "refused": refused, "events": applied,
+            "event_p99": _p99(sorted(event_latencies)), "since": measured_from}  # fmt: skip
+
+
+def _p99(ordered: list[float]) -> float:
+    return ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))] if ordered else float("nan")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -142,22 +180,35 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 8, 64])
     parser.add_argument("--events-per-second", type=float, default=5.0)
+    parser.add_argument("--max-concurrent-queries", type=int, default=None, help="per worker (serve's default)")
+    parser.add_argument("--queue-seconds", type=float, default=None, help="serve's default when not given")
     options = parser.parse_args(argv)
     clinic = json.loads(resources.files("slotfinder").joinpath("data/demo_clinic.json").read_text("utf-8"))
     with tempfile.TemporaryDirectory() as folder:
         db = Path(folder) / "clinic.db"
         with CalendarStore(db) as store:
             store.load_clinic(clinic)
-        process, url = _start(db, options.workers, Path(folder) / "server.log")
+        settings = {"max_concurrent_queries": options.max_concurrent_queries, "queue_seconds": options.queue_seconds}
+        config = Path(folder) / "serve.toml"
+        config.write_text("".join(f"{k} = {v}\n" for k, v in settings.items() if v is not None), encoding="utf-8")
+        log = Path(folder) / "server.log"
+        process, url = _start(db, options.workers, log, config)
+        feeder = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"))
         try:
-            print(f"workers {options.workers}, {options.seconds:.0f} s per level, events {options.events_per_second}/s")
-            print("| clients | answers/s | p50 (ms) | p99 (ms) | answers | events applied |")
-            print("|---|---|---|---|---|---|")
+            limits = ", ".join(f"{k} {v}" for k, v in settings.items() if v is not None) or "default limits"
+            print(f"workers {options.workers}, {options.seconds:.0f} s per level, events {options.events_per_second}/s,"
+                  f" {limits}")  # fmt: skip
+            print("| clients | answers/s | p50 (ms) | p99 (ms) | p99 in server (ms) | answers | 503s | events applied "
+                  "| event p99 (ms) |")  # fmt: skip
+            print("|---|---|---|---|---|---|---|---|---|")
             for clients in options.clients:
-                row = asyncio.run(_level(url, clients, options.seconds, options.events_per_second))
-                print(f"| {clients} | {row['per_s']:.1f} | {row['p50']:.0f} | {row['p99']:.0f} | {row['answers']:.0f} "
-                      f"| {row['events']:.0f} |")  # fmt: skip
+                row = asyncio.run(_level(url, clients, options.seconds, options.events_per_second, feeder))
+                inside = _server_ms(log, row["since"])
+                print(f"| {clients} | {row['per_s']:.1f} | {row['p50']:.0f} | {row['p99']:.0f} | {_p99(inside):.0f} "
+                      f"| {row['answers']:.0f} | {row['refused']:.0f} | {row['events']:.0f} "
+                      f"| {row['event_p99']:.0f} |")  # fmt: skip
         finally:
+            feeder.shutdown()
             process.terminate()
             process.wait(timeout=30)
 

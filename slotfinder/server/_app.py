@@ -11,9 +11,12 @@ in the thread that uses it and closes it: no connection is shared between thread
 worker processes (``--workers``) each do the same; SQLite's WAL journal and busy timeout order the
 writers, and readers never block them.
 
-Logging: one line per request with the method, the route (never a query string: the GET handshake
-carries the token there), the status and the time taken; an unexpected error is logged by its type
-only. Uvicorn's own access log is off.
+Logging (``_logs.py``): one JSON line per request with its ID, the method, the route (never a query
+string: the GET handshake carries the token there), the status, the time taken and a search's timings; an
+unexpected error is logged by its type only. Uvicorn's own access log is off.
+
+Queries (Redox ``AvailableSlots``, FHIR ``$find``) run at most ``max_concurrent_queries`` at once per
+process, within the request deadline (``_capacity.py``); events, holds and bookings are never held back.
 """
 
 from __future__ import annotations
@@ -26,7 +29,6 @@ import json
 import logging
 import os
 import sqlite3
-import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -36,14 +38,16 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from slotfinder._errors import Problem
 from slotfinder._problems import DEPTH_RULE
+from slotfinder.server._capacity import RETRY_AFTER, QueryGate
 from slotfinder.server._config import ServerConfig, load_config
 from slotfinder.server._fhir import FHIR_JSON, capability_statement, find_appointments, outcome, post_parameters
 from slotfinder.server._fhir_book import reserve
-from slotfinder.server._redox import Reply, answer_message, json_reply, problems_reply
+from slotfinder.server._logs import AccessLog, note
+from slotfinder.server._maintenance import lifespan, request_store
+from slotfinder.server._redox import Reply, answer_message, is_event, json_reply, problems_reply
 from slotfinder.store._sqlite import CalendarStore
 
 __all__ = [
@@ -175,8 +179,9 @@ def _decoded(body: bytes, authenticated: bool) -> tuple[str, Any]:
         problem = Problem("$", f"not UTF-8 text (byte {error.start})")
     except json.JSONDecodeError as error:
         problem = Problem("$", f"not valid JSON (line {error.lineno}, column {error.colno})")
-    except RecursionError:
-        problem = Problem("$", f"JSON {DEPTH_RULE}")
+    except RecursionError:  # past max_depth: too large (413), where malformed text is 400
+        refused = problems_reply(413, [Problem("$", f"JSON {DEPTH_RULE}")])
+        raise _EarlyAnswerError(_respond(refused) if authenticated else _refused()) from None
     raise _EarlyAnswerError(_respond(problems_reply(400, [problem])) if authenticated else _refused())
 
 
@@ -190,15 +195,32 @@ async def _in_thread(work: Callable[[], Reply]) -> Response:
     try:
         return _respond(await anyio.to_thread.run_sync(work))
     except sqlite3.OperationalError:
+        note(error="store busy")
         LOG.warning("store busy or unavailable")
         busy = problems_reply(503, [Problem("$", "store busy or unavailable, retry later")])
         return _respond(Reply(busy.status, busy.body, busy.media_type, (("Retry-After", "5"),)))
     except Exception as error:  # never a traceback or a value in the answer or the log
+        note(error=type(error).__name__)
         LOG.error("unexpected %s", type(error).__name__)
         return _respond(problems_reply(500, [Problem("$", "internal error")]))
 
 
-def _fhir_routes(config: ServerConfig) -> list[Route]:
+def _is_event(data: Any) -> bool:
+    """Whether a message is an event (read on the event loop: anything odd counts as a query, answered in a
+    thread like any other message)."""
+    try:
+        return is_event(data)
+    except Exception:
+        return False
+
+
+def _saturated() -> Response:
+    """503 for a query that found no free turn in time (``_capacity.QueryGate``): retry shortly."""
+    busy = problems_reply(503, [Problem("$", "too many queries at once, retry later")])
+    return _respond(Reply(busy.status, busy.body, busy.media_type, (("Retry-After", RETRY_AFTER),)))
+
+
+def _fhir_routes(config: ServerConfig, gate: QueryGate) -> list[Route]:
     """``/fhir``: the CapabilityStatement (open), ``$find``, ``$hold`` and ``$book`` (gated by ``_fhir_refusal``)."""
 
     async def metadata(_request: Request) -> Response:
@@ -210,7 +232,7 @@ def _fhir_routes(config: ServerConfig) -> list[Route]:
         if refused is not None:
             return refused
         parameters = list(request.query_params.multi_items())
-        return await _in_thread(lambda: find_appointments(parameters, config.db))
+        return await gate.run(lambda: _in_thread(lambda: find_appointments(parameters, config)), _saturated)
 
     async def fhir_body(request: Request) -> str | Response:
         """A FHIR POST's body as text, read up to the limit (413 beyond; 400 when not UTF-8)."""
@@ -239,7 +261,7 @@ def _fhir_routes(config: ServerConfig) -> list[Route]:
         parameters = post_parameters(resource)
         if isinstance(parameters, Reply):
             return _respond(parameters)
-        return await _in_thread(lambda: find_appointments(parameters, config.db))
+        return await gate.run(lambda: _in_thread(lambda: find_appointments(parameters, config)), _saturated)
 
     hold_time = dt.timedelta(minutes=config.hold_minutes)
 
@@ -266,6 +288,7 @@ def _fhir_routes(config: ServerConfig) -> list[Route]:
 
 def create_app(config: ServerConfig) -> Starlette:
     """The ASGI application serving ``config``'s store."""
+    gate = QueryGate(config)
 
     async def redox_post(request: Request) -> Response:
         try:
@@ -279,7 +302,9 @@ def create_app(config: ServerConfig) -> Starlette:
             return _challenge_reply(data[CHALLENGE])
         if not authenticated:
             return _refused()
-        return await _in_thread(lambda: answer_message(text, data, config))
+        if _is_event(data):  # events never wait behind queries
+            return await _in_thread(lambda: answer_message(text, data, config))
+        return await gate.run(lambda: _in_thread(lambda: answer_message(text, data, config)), _saturated)
 
     async def redox_get(request: Request) -> Response:
         given = request.headers.get(TOKEN_HEADER) or request.query_params.get(TOKEN_HEADER)
@@ -293,9 +318,9 @@ def create_app(config: ServerConfig) -> Starlette:
     def ready() -> Reply:
         if not Path(config.db).is_file():
             return json_reply(503, {"status": "not ready", "reason": "no store file"})
-        with CalendarStore(config.db) as store:
-            clinic = store.state().clinic
-        if clinic is None:
+        with request_store(config.db) as store:
+            loaded = store.has_clinic()
+        if not loaded:
             return json_reply(503, {"status": "not ready", "reason": "no clinic loaded in the store"})
         return json_reply(200, {"status": "ready"})
 
@@ -303,42 +328,15 @@ def create_app(config: ServerConfig) -> Starlette:
         return await _in_thread(ready)
 
     routes = [
-        *_fhir_routes(config),
+        *_fhir_routes(config, gate),
         Route("/redox", redox_post, methods=["POST"]),
         Route("/redox", redox_get, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
     ]
-    app = Starlette(routes=routes)
-    app.add_middleware(_AccessLog)
+    app = Starlette(routes=routes, lifespan=lifespan(config.db))
+    app.add_middleware(AccessLog, routes=_ROUTES)
     return app
-
-
-class _AccessLog:
-    """One log line per request: method, route (known routes only, never a query string), status, time."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def sending(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
-        try:
-            await self.app(scope, receive, sending)
-        finally:
-            path = scope["path"] if scope["path"] in _ROUTES else "(other path)"
-            took = (time.perf_counter() - started) * 1000
-            LOG.info("%s %s %d %.0f ms", scope["method"], path, status, took)
 
 
 def app_from_environment() -> Starlette:
@@ -356,7 +354,14 @@ def check_store(path: str) -> None:
 def _log_config() -> dict[str, Any]:
     from uvicorn.config import LOGGING_CONFIG
 
-    config = copy.deepcopy(LOGGING_CONFIG)
+    config = copy.deepcopy(LOGGING_CONFIG)  # uvicorn's loggers, every line written as JSON (``_logs.py``)
+    config["formatters"] = {"json": {"()": "slotfinder.server._logs.JsonFormatter"}}
+    config["handlers"] = {
+        "default": {"formatter": "json", "class": "logging.StreamHandler", "stream": "ext://sys.stderr"}
+    }
+    for logger in config["loggers"].values():
+        if "handlers" in logger:  # uvicorn.error has none: it propagates to uvicorn
+            logger["handlers"] = ["default"]
     config["loggers"]["slotfinder.server"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
     return config
 

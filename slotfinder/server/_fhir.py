@@ -23,9 +23,12 @@ from slotfinder._settings import Settings
 from slotfinder.fhir._read import NPI_SYSTEM
 from slotfinder.fhir._write import write_slots_bundle
 from slotfinder.redox._values import parse_instant
+from slotfinder.server._capacity import search_settings
+from slotfinder.server._config import ServerConfig
 from slotfinder.server._ids import proposal_id
+from slotfinder.server._logs import note_search
+from slotfinder.server._maintenance import request_store
 from slotfinder.server._redox import Reply
-from slotfinder.store._sqlite import CalendarStore
 
 __all__ = ["FHIR_JSON", "capability_statement", "find_appointments", "parameters_of"]
 
@@ -173,12 +176,13 @@ def _appointments(bundle: Mapping[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
-def find_appointments(parameters: list[tuple[str, str]], db: str, now: dt.datetime | None = None) -> Reply:
+def find_appointments(parameters: list[tuple[str, str]], config: ServerConfig, now: dt.datetime | None = None) -> Reply:
     """``Appointment/$find``: a searchset Bundle of proposed Appointments (best first), or an OperationOutcome."""
     try:
         request, settings = _request(parameters)
-        with CalendarStore(db) as store:
+        with request_store(config.db) as store:
             clinic = store.snapshot()
+        settings = search_settings(config, settings)
         result = find_slots(clinic, request, settings, now or dt.datetime.now(dt.UTC), relax=False)
     except _ParameterError as error:
         return outcome(400, [(error.name, error.rule)])
@@ -186,6 +190,7 @@ def find_appointments(parameters: list[tuple[str, str]], db: str, now: dt.dateti
         return outcome(400, [(p.path, p.rule) for p in error.problems])
     except InvalidClinic as error:
         return outcome(503, [(p.path, p.rule) for p in error.problems], code="transient")
+    note_search(result)
     written = write_slots_bundle(result)
     appointments = _appointments(written)
     for appointment, ranked in zip(appointments, result.slots, strict=True):  # the Slots are written in order

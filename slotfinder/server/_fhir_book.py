@@ -29,6 +29,7 @@ from slotfinder.fhir._read import LOCATION_SYSTEM, NPI_SYSTEM
 from slotfinder.redox._values import parse_instant
 from slotfinder.server._fhir import FHIR_JSON, outcome
 from slotfinder.server._ids import read_proposal_id
+from slotfinder.server._maintenance import request_store
 from slotfinder.server._redox import Reply
 from slotfinder.store._reserve import Proposal, Reserved
 from slotfinder.store._sqlite import CalendarStore
@@ -318,7 +319,7 @@ def _held(store: CalendarStore, value: Mapping[str, Any], proposal: Proposal, pa
 def _reserve(operation: str, text: str, resource: Any, db: str, hold: dt.timedelta) -> Reply:
     path, name, value = _argument(resource)
     now = dt.datetime.now(dt.UTC)
-    with CalendarStore(db) as store:
+    with request_store(db) as store:
         clinic = store.state().clinic
         if clinic is None:
             raise InvalidClinic([Problem("$", NO_CLINIC)])

@@ -26,19 +26,22 @@ import cattrs
 from attrs import frozen
 
 from slotfinder._errors import InvalidClinic, InvalidMessage, InvalidRequest, Problem
-from slotfinder._settings import Settings
+from slotfinder._limits import LimitExceeded, RequestTooLarge
 from slotfinder.redox._api import find_slots_redox
 from slotfinder.redox._events import EVENT_TYPES, parse_event, unhandled
 from slotfinder.redox._parse import parse_request
 from slotfinder.redox._wire import WireMeta, converter
+from slotfinder.server._capacity import search_settings
 from slotfinder.server._config import ServerConfig
-from slotfinder.store._sqlite import CalendarStore
+from slotfinder.server._logs import note, note_search
+from slotfinder.server._maintenance import request_store
 
 __all__ = ["JSON", "Reply", "answer_message", "problems_reply"]
 
 JSON = "application/json"
 _DATA_MODEL = "Scheduling"
 NO_CLINIC = 503  # the store has no clinic yet: Redox retries later, once `slotfinder import` has run
+TOO_LARGE = 413  # a message past a limit (docs/limits.md): malformed input is 400
 
 
 @frozen
@@ -94,27 +97,33 @@ def answer_message(text: str, message: Any, config: ServerConfig) -> Reply:
 
 def _apply(text: str, message: Any, config: ServerConfig) -> Reply:
     problems: tuple[Problem, ...] = ()
+    too_large = False
     try:
         parse_event(message)
     except InvalidMessage as error:
-        problems = error.problems
-    with CalendarStore(config.db) as store:
+        problems, too_large = error.problems, isinstance(error, LimitExceeded)
+    with request_store(config.db) as store:
         done = store.ingest(text)  # committed (applied, or logged as rejected) when it returns
+    note(outcome="applied" if done.applied else "rejected", anomalies=len(done.anomalies))
     if done.applied:
         return json_reply(200, {"outcome": "applied", "log": done.seq, "anomalies": len(done.anomalies)})
     if not problems:  # the message reads well, yet the store refused it: no clinic loaded
         return problems_reply(NO_CLINIC, [Problem("$", "no clinic loaded in the store")], log=done.seq)
-    return problems_reply(config.rejected_event_status, problems, outcome="rejected", log=done.seq)
+    status = TOO_LARGE if too_large else config.rejected_event_status  # logged as rejected either way
+    return problems_reply(status, problems, outcome="rejected", log=done.seq)
 
 
 def _find(message: Any, config: ServerConfig) -> Reply:
     try:
         parse_request(message)  # refuse a bad query before the store is read
-        with CalendarStore(config.db) as store:
+        with request_store(config.db) as store:
             clinic = store.snapshot()
-        result = find_slots_redox(message, clinic, Settings(), None)
+        result = find_slots_redox(message, clinic, search_settings(config), None)
+    except RequestTooLarge as error:
+        return problems_reply(TOO_LARGE, error.problems)
     except InvalidRequest as error:
         return problems_reply(400, error.problems)
     except InvalidClinic as error:
         return problems_reply(NO_CLINIC, error.problems)
+    note_search(result)
     return Reply(200, result.to_json().encode("utf-8"))

@@ -42,6 +42,7 @@ from slotfinder._calendars.clinic_file import clinic_to_dict, load_clinic
 from slotfinder._domain import Clinic
 from slotfinder._errors import InvalidClinic, InvalidMessage, Problem
 from slotfinder._events import SlotsPushed, VisitEvent
+from slotfinder._limits import depth_rule, resolve
 from slotfinder.redox._events import parse_event
 from slotfinder.store._imports import add_items, read_import
 from slotfinder.store._migrate import VerbatimEntry, migrate_entries
@@ -220,8 +221,9 @@ class _Memory:
 class CalendarStore:
     """An SQLite calendar store at ``path`` (created when missing; migrated when of an older schema)."""
 
-    def __init__(self, path: str | os.PathLike[str], timeout: float = 30.0) -> None:
+    def __init__(self, path: str | os.PathLike[str], timeout: float = 30.0, *, compact: bool = True) -> None:
         self.path = os.fspath(path)
+        self._compact_on_open = compact  # False: a server's request leaves an owed compaction to a background task
         self._db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None, check_same_thread=False)
         try:
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -257,7 +259,7 @@ class CalendarStore:
         self._compact_if_asked()
 
     def _compact_if_asked(self) -> None:
-        if self._setting(_COMPACT) is not None:
+        if self._compact_on_open and self._setting(_COMPACT) is not None:
             self._compact()
 
     def _migrate(self, db: sqlite3.Connection) -> None:
@@ -369,6 +371,8 @@ class CalendarStore:
             except json.JSONDecodeError as error:
                 problem = Problem("$", f"not valid JSON (line {error.lineno}, column {error.colno})")
                 return self._reject(db, received, [problem])
+            except RecursionError:  # nested deeper than the JSON parser goes: past max_depth anyway
+                return self._reject(db, received, [Problem("$", f"JSON {depth_rule(resolve(None))}")])
             except InvalidMessage as error:
                 return self._reject(db, received, list(error.problems))
             clinic = self._clinic(db)
@@ -601,6 +605,10 @@ class CalendarStore:
     @staticmethod
     def _appointments(db: sqlite3.Connection) -> dict[str, Appointment]:
         return {n: load_appointment(r) for n, r in db.execute("SELECT visit_number, record FROM appointments")}
+
+    def has_clinic(self) -> bool:
+        """Whether a clinic is loaded: one row looked up, cheap enough for a frequent readiness probe."""
+        return self._db.execute("SELECT 1 FROM clinic WHERE id = 1").fetchone() is not None
 
     def snapshot(self, now: dt.datetime | None = None) -> Clinic:
         """The clinic with every applied event: one consistent view for the engine (holds as at ``now``,

@@ -66,9 +66,14 @@ class Server:
         """An HTTP client for this server."""
         return httpx.Client(base_url=self.url, timeout=60, **options)
 
-    def post(self, message: Any, token: str | None = TOKEN, **options: Any) -> httpx.Response:
-        """POST a message (a JSON value, or bytes as they are) to /redox with the verification token header."""
+    def post(
+        self, message: Any, token: str | None = TOKEN, request_id: str | None = None, **options: Any
+    ) -> httpx.Response:
+        """POST a message (a JSON value, or bytes as they are) to /redox with the verification token header (and
+        an ``X-Request-ID`` when given)."""
         headers = {"verification-token": token} if token is not None else {}
+        if request_id is not None:
+            headers["x-request-id"] = request_id
         body = message if isinstance(message, bytes) else json.dumps(message).encode()
         with self.client() as client:
             return client.post("/redox", content=body, headers={**headers, "content-type": "application/json"})
@@ -76,6 +81,25 @@ class Server:
     def log_text(self) -> str:
         """What the server wrote on stdout and stderr so far."""
         return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def log_lines(self) -> list[dict[str, Any]]:
+        """The server's log so far, one JSON object per line (raises if a line is not one)."""
+        return [json.loads(line) for line in self.log_text().splitlines() if line.strip()]
+
+    def logged_requests(self, route: str | None = None) -> list[dict[str, Any]]:
+        """The log's request lines (those with a request ID), of ``route`` when given."""
+        lines = [line for line in self.log_lines() if "request_id" in line and "route" in line]
+        return [line for line in lines if route is None or line["route"] == route]
+
+    def wait_logged(self, request_ids: set[str]) -> dict[str, dict[str, Any]]:
+        """The log's request lines by ID, once those of ``request_ids`` are written (a server writes a request's
+        line just after sending its answer, so it may trail the answer by a moment; the wait is bounded)."""
+        deadline = time.monotonic() + 30
+        while True:
+            found = {line["request_id"]: line for line in self.logged_requests()}
+            if request_ids <= set(found) or time.monotonic() > deadline:
+                return found
+            time.sleep(0.05)
 
     def stop(self) -> None:
         """Stop the process this test started (SIGTERM, then SIGKILL)."""

@@ -201,10 +201,14 @@ def test_the_log_holds_no_token_and_no_message_value(server: Server) -> None:
     """The server's log has one line per request (method, route, status) and holds neither the token (the GET
     handshake carries it in the query string) nor any value of the messages the other tests sent."""
     with server.client() as client:
-        client.get("/redox", params={"challenge": "c-1", "verification-token": TOKEN})
-    server.post(with_secrets(seed()))
+        client.get("/redox", params={"challenge": "c-1", "verification-token": TOKEN}, headers={"x-request-id": "hs"})
+    server.post(with_secrets(seed()), request_id="query")
+    logged = server.wait_logged({"hs", "query"})
     log = server.log_text()
-    assert "GET /redox 200" in log and "POST /redox 200" in log
+    assert [(logged[i]["method"], logged[i]["route"], logged[i]["status"]) for i in ("hs", "query")] == [
+        ("GET", "/redox", 200),
+        ("POST", "/redox", 200),
+    ]
     assert TOKEN not in log and "c-1" not in log
     assert not any(s in log for s in (*SECRETS, "Traceback", "V-SERVER"))
 

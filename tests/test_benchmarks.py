@@ -53,3 +53,15 @@ def test_solver_stage_smoke() -> None:
     assert [row["method"] for row in rows] == ["ranking", "cp-sat", "cp-sat", "cp-sat", "cp-sat"]
     assert all(row["complete"] and row["slots"] > 0 for row in rows)
     assert all(row["candidates"] >= row["selection_rows"] for row in rows)
+
+
+def test_floor_grid_smoke() -> None:
+    """The engine / floor benchmark runs a tiny cell, provider-only and with rooms and equipment, and
+    reports both sides (the floor finds what it is asked for; ``tests/test_floor.py`` checks what)."""
+    from benchmarks.floor_grid import HEADER, measure, row_markdown
+
+    for cell in ("3x5", "3x5+re"):
+        row = measure(cell, repeat=1, budget_s=0.1)
+        assert row["engine_p50_ms"] > 0 and row["floor_p50_ms"] > 0
+        assert row["floor_found"] == min(20, row["candidates"])
+        assert row_markdown(row).count("|") == HEADER.splitlines()[0].count("|")

@@ -1,4 +1,10 @@
-"""The pure interval-sweep baseline every latency figure is reported against (measured in the same run)."""
+"""The interval-sweep baseline of the latency grid (measured in the same run): a non-floor comparison.
+
+It loops in Python per provider and per block and leaves reserved blocks, closures, rooms and equipment
+out, so it neither does the engine's work nor bounds its cost from below. The honest floor, the same work
+as the candidate stage on one vectorised timeline, is ``benchmarks/floor.py`` (``benchmarks.floor_grid``
+reports engine / floor); the layers keep it out of this package (planning never imports the benchmarks).
+"""
 
 from __future__ import annotations
 
@@ -24,9 +30,9 @@ def sweep_baseline(prepared: PreparedClinic, request: SlotRequest, duration: int
     """The earliest ``limit`` open ``(start, provider)`` pairs by interval sweep alone: no ranking,
     diversity or rooms.
 
-    Every open grid start is enumerated (numpy, like the engine), so the ratio to the engine is the
-    cost of scoring, pruning and the solver. Given the same warm help as the engine: the prepared
-    clinic's busy index and cached template expansion.
+    Every open grid start is enumerated (numpy per provider, like the engine). Given the same warm help
+    as the engine: the prepared clinic's busy index and cached template expansion. Not a floor (see the
+    module docstring).
     """
     if request.end is None:
         raise ValueError("the baseline needs a request with an end")

@@ -40,7 +40,8 @@ def markdown_table(document: dict[str, Any]) -> str:
     lines = [
         f"Preset `{document['preset']}`, {len(document['cells'])} cells, {document['elapsed_s']} s; "
         f"Python {machine['python']}, {machine['cpus']} CPUs, OR-Tools {machine['ortools']}. "
-        "Times in ms (engine warm); stages are medians; ratio = engine / sweep baseline (same run); "
+        "Times in ms (engine warm); stages are medians; ratio = engine / sweep baseline (same run; the sweep "
+        "is a non-floor comparison, engine / floor: `python -m benchmarks.floor_grid`); "
         "R+E = rooms and equipment on, R+E cost = engine p50 with / without them.",
     ]
     startup = document.get("startup")

@@ -18,6 +18,7 @@ import attrs
 from attrs import field, frozen
 
 from slotfinder._composite_types import CompositeVisitType
+from slotfinder._errors import InvalidValue
 
 __all__ = [
     "BookingLimit",
@@ -50,43 +51,43 @@ MINUTES_PER_DAY = 1440
 
 def _non_empty(_inst: Any, attribute: attrs.Attribute[Any], value: str) -> None:
     if not value.strip():
-        raise ValueError(f"{attribute.name} must not be empty")
+        raise InvalidValue(f"{attribute.name} must not be empty")
 
 
 def _positive(_inst: Any, attribute: attrs.Attribute[Any], value: int) -> None:
     if value <= 0:
-        raise ValueError(f"{attribute.name} must be a positive number of minutes, got {value}")
+        raise InvalidValue(f"{attribute.name} must be a positive number of minutes, got {value}")
 
 
 def _at_most_a_day(_inst: Any, attribute: attrs.Attribute[Any], value: int) -> None:
     if value > MINUTES_PER_DAY:
-        raise ValueError(f"{attribute.name} must be at most {MINUTES_PER_DAY} minutes, got {value}")
+        raise InvalidValue(f"{attribute.name} must be at most {MINUTES_PER_DAY} minutes, got {value}")
 
 
 def _not_negative(_inst: Any, attribute: attrs.Attribute[Any], value: int) -> None:
     if value < 0:
-        raise ValueError(f"{attribute.name} must not be negative")
+        raise InvalidValue(f"{attribute.name} must not be negative")
 
 
 def _at_least_one(_inst: Any, attribute: attrs.Attribute[Any], value: int) -> None:
     if value < 1:
-        raise ValueError(f"{attribute.name} must be at least 1")
+        raise InvalidValue(f"{attribute.name} must be at least 1")
 
 
 def _wall_time(_inst: Any, attribute: attrs.Attribute[Any], value: int) -> None:
     if not 0 <= value <= MINUTES_PER_DAY:
-        raise ValueError(f"{attribute.name} must lie in 0..1440 minutes after midnight, got {value}")
+        raise InvalidValue(f"{attribute.name} must lie in 0..1440 minutes after midnight, got {value}")
 
 
 def _later_same_day(inst: Any, _attribute: attrs.Attribute[Any], value: int) -> None:
     """``end`` after ``start``, both wall-clock minutes of one local day (templates, openings, hours)."""
     if value <= inst.start:
-        raise ValueError("end must be later than start on the same local day")
+        raise InvalidValue("end must be later than start on the same local day")
 
 
 def _weekdays(_inst: Any, attribute: attrs.Attribute[Any], value: frozenset[int]) -> None:
     if not value or not value <= frozenset(range(7)):
-        raise ValueError(f"{attribute.name} must be a non-empty set of weekdays 0 (Monday) .. 6 (Sunday)")
+        raise InvalidValue(f"{attribute.name} must be a non-empty set of weekdays 0 (Monday) .. 6 (Sunday)")
 
 
 def _tuple(value: Iterable[Any]) -> tuple[Any, ...]:
@@ -238,7 +239,7 @@ class DateOverride:
     @hours.validator
     def _located(self, _attribute: attrs.Attribute[Any], value: tuple[WorkingHours, ...]) -> None:
         if value and self.location_id is None:
-            raise ValueError("hours need a location_id: an override without one can only say not working")
+            raise InvalidValue("hours need a location_id: an override without one can only say not working")
 
     def openings(self) -> tuple[Opening, ...]:
         """The override's hours as one-off openings on its date."""
@@ -265,7 +266,7 @@ def start_alignment(value: StartAlignment | str) -> StartAlignment:
         return StartAlignment(value)
     except ValueError:
         names = ", ".join(a.value for a in StartAlignment)
-        raise ValueError(f"start_alignment must be one of {names}") from None
+        raise InvalidValue(f"start_alignment must be one of {names}") from None
 
 
 @frozen
@@ -288,12 +289,12 @@ class OpenTime:
     @end.validator
     def _after_start(self, _attribute: attrs.Attribute[int], value: int) -> None:
         if value <= self.start:
-            raise ValueError("end must be later than start")
+            raise InvalidValue("end must be later than start")
 
     @slot_length.validator
     def _step(self, _attribute: attrs.Attribute[int | None], value: int | None) -> None:
         if value is not None and not 0 < value <= MINUTES_PER_DAY:
-            raise ValueError(f"slot_length must be 1..1440 minutes, got {value}")
+            raise InvalidValue(f"slot_length must be 1..1440 minutes, got {value}")
 
 
 class BusyKind(enum.Enum):
@@ -340,7 +341,7 @@ class Busy:
     @end.validator
     def _after_start(self, _attribute: attrs.Attribute[int], value: int) -> None:
         if value <= self.start:
-            raise ValueError("end must be later than start")
+            raise InvalidValue("end must be later than start")
 
     def blocks(self, visit_type: str | None, now: int) -> bool:
         """Whether this item keeps a visit of ``visit_type`` (None: unspecified) out at ``now``."""
@@ -361,7 +362,7 @@ class LimitPeriod(enum.Enum):
 
 def _optional_count(_inst: Any, attribute: attrs.Attribute[Any], value: int | None) -> None:
     if value is not None and value <= 0:
-        raise ValueError(f"{attribute.name} must be a positive whole number")
+        raise InvalidValue(f"{attribute.name} must be a positive whole number")
 
 
 @frozen
@@ -383,7 +384,7 @@ class BookingLimit:
     def _some_maximum(self, attribute: attrs.Attribute[Any], value: int | None) -> None:
         _optional_count(self, attribute, value)
         if value is None and self.max_visits is None:
-            raise ValueError("max_visits or max_minutes (or both) must be given")
+            raise InvalidValue("max_visits or max_minutes (or both) must be given")
 
 
 @frozen
@@ -457,17 +458,17 @@ class Preference:
     @days.validator
     def _known_days(self, _attribute: attrs.Attribute[frozenset[int]], value: frozenset[int]) -> None:
         if not value <= frozenset(range(7)):
-            raise ValueError("days must be weekdays 0 (Monday) .. 6 (Sunday)")
+            raise InvalidValue("days must be weekdays 0 (Monday) .. 6 (Sunday)")
 
     @times.validator
     def _wall_times(self, _attribute: attrs.Attribute[tuple[int, ...]], value: tuple[int, ...]) -> None:
         if any(not 0 <= minute < MINUTES_PER_DAY for minute in value):
-            raise ValueError("times must be minutes after local midnight, 0..1439")
+            raise InvalidValue("times must be minutes after local midnight, 0..1439")
 
     @duration.validator
     def _visit_length(self, _attribute: attrs.Attribute[int | None], value: int | None) -> None:
         if value is not None and not 0 < value <= MINUTES_PER_DAY:
-            raise ValueError("duration must be 1..1440 minutes")
+            raise InvalidValue("duration must be 1..1440 minutes")
 
 
 @frozen

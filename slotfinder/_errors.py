@@ -7,7 +7,8 @@ Every error a caller can provoke with bad input derives from :class:`SlotfinderE
     │   └── WindowTooLarge    the search window exceeds the maximum horizon
     ├── InvalidClinic         a clinic file or clinic object breaks a rule (every problem, with its path)
     ├── InvalidMessage        a Redox scheduling event (New, Cancel, PushSlots, ...) is malformed
-    └── UnknownTimeZone       a location names a time zone the tz database does not know
+    ├── UnknownTimeZone       a location names a time zone the tz database does not know
+    └── InvalidValue          a domain object built in Python breaks its own rule (also a ValueError)
 
 Messages name the path and the rule broken; they never repeat a value the caller sent, so no
 patient data can leak through an error, a log line or a CLI message.
@@ -23,6 +24,7 @@ __all__ = [
     "InvalidClinic",
     "InvalidMessage",
     "InvalidRequest",
+    "InvalidValue",
     "Problem",
     "SlotfinderError",
     "UnknownTimeZone",
@@ -93,3 +95,12 @@ class UnknownTimeZone(SlotfinderError):
         self.path = path
         self.zone = zone
         super().__init__(f"{path}: unknown IANA time zone {zone!r}")
+
+
+class InvalidValue(SlotfinderError, ValueError):
+    """A value given to a domain class (``Preference``, ``Weights``, ``Settings``, ``VisitType``, ``Limits``...)
+    breaks its rule, such as a negative duration; the message names the field and the rule.
+
+    Also a ``ValueError``, as constructors have always raised, so existing ``except ValueError`` keeps working.
+    The message may quote the number given (a duration, a count), never text.
+    """

@@ -26,13 +26,14 @@ from typing import Any
 
 import attrs
 
-from slotfinder._errors import InvalidClinic, InvalidRequest, Problem, SlotfinderError
+from slotfinder._errors import InvalidClinic, InvalidMessage, InvalidRequest, InvalidValue, Problem, SlotfinderError
 from slotfinder._problems import data_key_path, item_path
 
 __all__ = [
     "CalendarTooLarge",
     "LimitExceeded",
     "Limits",
+    "MessageTooLarge",
     "RequestTooLarge",
     "clinic_sizes",
     "depth_rule",
@@ -47,7 +48,7 @@ __all__ = [
 
 def _positive(_: Any, attribute: attrs.Attribute[int], value: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{attribute.name}: must be a whole number, at least 1")
+        raise InvalidValue(f"{attribute.name}: must be a whole number, at least 1")
 
 
 @attrs.frozen(kw_only=True)
@@ -86,7 +87,7 @@ class Limits:
         names = {a.name for a in attrs.fields(cls)}
         unknown = sorted(str(k) for k in data if k not in names)
         if unknown:
-            raise ValueError(f"unknown limit {unknown[0]} (known: {', '.join(sorted(names))})")
+            raise InvalidValue(f"unknown limit {unknown[0]} (known: {', '.join(sorted(names))})")
         return cls(**data)
 
 
@@ -96,13 +97,18 @@ class Limits:
 class LimitExceeded(SlotfinderError):  # noqa: N818 named like InvalidRequest and WindowTooLarge
     """An input is larger than its :class:`Limits` allow (a server answers it 413, not 400).
 
-    Raised as :class:`RequestTooLarge` (an ``InvalidRequest``) or :class:`CalendarTooLarge` (an
-    ``InvalidClinic``); its problems name each path and the limit, never a value.
+    Raised as :class:`RequestTooLarge` (an ``InvalidRequest``), :class:`MessageTooLarge` (an
+    ``InvalidMessage``) or :class:`CalendarTooLarge` (an ``InvalidClinic``); its problems name each
+    path and the limit, never a value.
     """
 
 
 class RequestTooLarge(InvalidRequest, LimitExceeded):
-    """An AvailableSlots request or a scheduling message past a limit."""
+    """An AvailableSlots request past a limit."""
+
+
+class MessageTooLarge(InvalidMessage, LimitExceeded):
+    """A Redox scheduling event (New, Cancel, PushSlots, ...) past a limit: the store logs it as rejected."""
 
 
 class CalendarTooLarge(InvalidClinic, LimitExceeded):

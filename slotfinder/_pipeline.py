@@ -36,9 +36,12 @@ __all__ = [
     "NO_LOCATION",
     "NO_PROVIDER",
     "NO_VISIT_TYPE",
+    "RELAX_DAYS",
+    "RELAX_FIRST_DAYS",
     "Candidate",
     "find_slots",
     "list_candidates",
+    "relax_windows",
     "resolve_now",
 ]
 
@@ -75,8 +78,9 @@ def find_slots(
 
     Pass a :class:`PreparedClinic` when searching one clinic many times: a plain ``Clinic`` is
     prepared afresh on every call (nothing is cached between calls). When nothing is found and
-    ``relax`` is true, ``alternatives`` holds the next slots found with soft preferences, then with
-    the window widened to ``settings.max_horizon_days`` (its cost shows in ``timings["alternatives"]``).
+    ``relax`` is true, ``alternatives`` holds the next slots found with soft preferences, then in growing
+    windows after the window, at most ``RELAX_DAYS`` days beyond it (its cost shows in
+    ``timings["alternatives"]``).
     """
     settings = settings or Settings()
     prepared = prepare(clinic)
@@ -110,7 +114,7 @@ def find_slots(
     alternatives: tuple[RankedSlot, ...] = ()
     if not slots:
         reasons = reasons or [_why_empty(len(table), int(scores.keep.sum()))]
-        if relax:  # an extra search (up to max_horizon_days): timed on its own, so it is never silent
+        if relax:  # extra searches (at most RELAX_DAYS beyond the window): timed on their own, never silent
             alternatives = _relaxed(prepared, request, settings, instant)
             watch.lap("alternatives")
     return SlotResult(
@@ -135,16 +139,35 @@ def _why_empty(candidates: int, eligible: int) -> str:
     return "no open time in the window for the providers, locations and visit types asked"
 
 
+# The empty-answer relaxation looks this far beyond the window at most (never past ``max_horizon_days``
+# from the window's start), in windows of RELAX_FIRST_DAYS, then twice as long each time.
+RELAX_DAYS = 56
+RELAX_FIRST_DAYS = 7
+
+
+def relax_windows(start: int, end: int, settings: Settings) -> list[tuple[int, int]]:
+    """The windows ``_relaxed`` searches after an empty window ``[start, end)``, in order: outward from its
+    end, 7, 14, 28, ... days long, together at most ``RELAX_DAYS`` days and ending by the maximum horizon."""
+    limit = min(end + RELAX_DAYS * DAY, start + settings.max_horizon_days * DAY)
+    windows: list[tuple[int, int]] = []
+    length, lo = RELAX_FIRST_DAYS * DAY, end
+    while lo < limit:
+        windows.append((lo, min(lo + length, limit)))
+        lo, length = lo + length, length * 2
+    return windows
+
+
 def _relaxed(prepared: PreparedClinic, request: SlotRequest, settings: Settings, now: int) -> tuple[RankedSlot, ...]:
-    """Next available slots with soft preferences, then with the window widened to the maximum horizon."""
-    tries: list[tuple[SlotRequest, Settings]] = []
+    """Next available slots: with soft preferences in the same window, then in growing windows after it
+    (``relax_windows``: at most ``RELAX_DAYS`` days beyond it), the first that has any."""
+    soft = evolve(settings, hard_preferences=False)
     if settings.hard_preferences:
-        tries.append((request, evolve(settings, hard_preferences=False)))
-    widest = evolve(request, end=request.start + settings.max_horizon_days * DAY)
-    if widest.end != request.end:
-        tries.append((widest, evolve(settings, hard_preferences=False)))
-    for wider_request, wider_settings in tries:
-        found = find_slots(prepared, wider_request, wider_settings, now, relax=False)
+        found = find_slots(prepared, request, soft, now, relax=False)
+        if found.slots:
+            return found.slots
+    end = request.end if request.end is not None else request.start + settings.default_horizon_days * DAY
+    for lo, hi in relax_windows(request.start, end, settings):
+        found = find_slots(prepared, evolve(request, start=lo, end=hi), soft, now, relax=False)
         if found.slots:
             return found.slots
     return ()

@@ -10,23 +10,24 @@ import attrs
 from attrs import field, frozen
 
 from slotfinder._domain import StartAlignment, start_alignment
+from slotfinder._errors import InvalidValue
 
 __all__ = ["Settings", "Weights"]
 
 
 def _non_negative(_inst: Any, attribute: attrs.Attribute[Any], value: float) -> None:
     if value < 0:
-        raise ValueError(f"{attribute.name} must not be negative, got {value}")
+        raise InvalidValue(f"{attribute.name} must not be negative, got {value}")
 
 
 def _positive(_inst: Any, attribute: attrs.Attribute[Any], value: float) -> None:
     if value <= 0:
-        raise ValueError(f"{attribute.name} must be positive, got {value}")
+        raise InvalidValue(f"{attribute.name} must be positive, got {value}")
 
 
 def _finite(_inst: Any, attribute: attrs.Attribute[Any], value: float) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValueError(f"{attribute.name} must be a finite number")
+        raise InvalidValue(f"{attribute.name} must be a finite number")
 
 
 def _strings(value: Iterable[str]) -> tuple[str, ...]:
@@ -83,14 +84,14 @@ class Settings:
     @offer_search.validator
     def _offer_search(self, _attribute: attrs.Attribute[Any], value: str) -> None:
         if value not in ("auto", "cp-sat"):
-            raise ValueError('offer_search must be "auto" or "cp-sat"')
+            raise InvalidValue('offer_search must be "auto" or "cp-sat"')
 
     @per_provider.validator
     def _per_provider(self, _attribute: attrs.Attribute[Any], value: int | None) -> None:
         if value is not None and value <= 0:
-            raise ValueError(f"per_provider must be positive, got {value}")
+            raise InvalidValue(f"per_provider must be positive, got {value}")
 
     @start_interval.validator
     def _interval(self, _attribute: attrs.Attribute[Any], value: int | None) -> None:
         if value is not None and value <= 0:
-            raise ValueError(f"start_interval must be positive, got {value}")
+            raise InvalidValue(f"start_interval must be positive, got {value}")

@@ -175,6 +175,8 @@ def _instant(value: Any, _: Any) -> int:
     minutes, rest = divmod(moment - zones.EPOCH, _MIN)
     if rest:
         raise RuleError("must be on a whole minute")
+    if not zones.EARLIEST <= minutes <= zones.LATEST:  # far instants overflow date arithmetic downstream
+        raise RuleError(zones.RANGE_RULE)
     return int(minutes)
 
 
@@ -276,6 +278,8 @@ def _build_busy(**values: Any) -> Busy:
         raise _fail(Busy, [("duration", "give either end or duration, not both")])
     if duration is not None and duration <= 0:
         raise _fail(Busy, [("duration", "must be a positive number of minutes")])
+    if duration is not None and values["start"] + duration > zones.LATEST:
+        raise _fail(Busy, [("duration", f"must end by then: {zones.RANGE_RULE}")])
     values["end"] = end if end is not None else values["start"] + duration
     return _build(Busy, values, _busy_rules)
 

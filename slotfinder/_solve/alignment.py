@@ -30,7 +30,7 @@ from slotfinder._calendars.expand import Block
 from slotfinder._calendars.intervals import Interval
 from slotfinder._domain import StartAlignment
 
-__all__ = ["aligned_grid"]
+__all__ = ["Pieces", "aligned_grid", "aligned_pieces", "constant_offsets", "steps"]
 
 IntArray = npt.NDArray[np.int64]
 DAY = 1440
@@ -44,16 +44,19 @@ def aligned_grid(
     ``zone`` is the blocks' location's time zone (CLOCK), ``busy`` the merged busy intervals that
     restart the grid (AFTER_BUSY).
     """
+    return steps(*aligned_pieces(blocks, alignment, zone, busy), lo, hi)
+
+
+Pieces = tuple[IntArray, IntArray, IntArray, IntArray, npt.NDArray[np.intp]]  # start, end, anchor, step, owner
+
+
+def aligned_pieces(blocks: Sequence[Block], alignment: StartAlignment, zone: str, busy: Sequence[Interval]) -> Pieces:
+    """The pieces of ``blocks`` and the anchors their grids step from (see the module docstring)."""
     if alignment is StartAlignment.CLOCK:
-        pieces = _clock_pieces(blocks, zone)
-    elif alignment is StartAlignment.AFTER_BUSY:
-        pieces = _after_busy_pieces(blocks, busy)
-    else:
-        pieces = _block_pieces(blocks)
-    return _steps(*pieces, lo, hi)
-
-
-_Pieces = tuple[IntArray, IntArray, IntArray, IntArray, npt.NDArray[np.intp]]  # start, end, anchor, step, owner
+        return _clock_pieces(blocks, zone)
+    if alignment is StartAlignment.AFTER_BUSY:
+        return _after_busy_pieces(blocks, busy)
+    return _block_pieces(blocks)
 
 
 def _columns(blocks: Sequence[Block]) -> tuple[IntArray, IntArray, IntArray]:
@@ -68,13 +71,19 @@ def _one_slot(blocks: Sequence[Block]) -> npt.NDArray[np.bool_]:
     return np.fromiter((b.one_slot for b in blocks), dtype=bool, count=len(blocks))
 
 
-def _block_pieces(blocks: Sequence[Block]) -> _Pieces:
+def _block_pieces(blocks: Sequence[Block]) -> Pieces:
     start, end, step = _columns(blocks)
     return start, end, start, step, np.arange(len(blocks))
 
 
-def _steps(
-    start: IntArray, end: IntArray, anchor: IntArray, step: IntArray, owner: npt.NDArray[np.intp], lo: int, hi: int
+def steps(
+    start: IntArray,
+    end: IntArray,
+    anchor: IntArray,
+    step: IntArray,
+    owner: npt.NDArray[np.intp],
+    lo: int | IntArray,
+    hi: int | IntArray,
 ) -> tuple[IntArray, npt.NDArray[np.intp]]:
     """The grid ``anchor + k * step`` inside each piece ``[start, end)`` and ``[lo, hi]``, with its block."""
     first = anchor - ((anchor - np.maximum(start, lo)) // step) * step  # first grid point >= max(start, lo)
@@ -85,7 +94,7 @@ def _steps(
     return first[piece] + within * step[piece], owner[piece]
 
 
-def _after_busy_pieces(blocks: Sequence[Block], busy: Sequence[Interval]) -> _Pieces:
+def _after_busy_pieces(blocks: Sequence[Block], busy: Sequence[Interval]) -> Pieces:
     """Each block cut at every busy end strictly inside it; a piece's grid steps from its own start."""
     if not busy:
         return _block_pieces(blocks)
@@ -101,7 +110,7 @@ def _after_busy_pieces(blocks: Sequence[Block], busy: Sequence[Interval]) -> _Pi
     return piece_start, piece_end, piece_start, step[owner], owner
 
 
-def _clock_pieces(blocks: Sequence[Block], zone: str) -> _Pieces:
+def _clock_pieces(blocks: Sequence[Block], zone: str) -> Pieces:
     """Pieces of constant UTC offset within one local date, anchored at that date's local midnight."""
     (start, end, step), one_slot = _columns(blocks), _one_slot(blocks)
     at_start = np.array([zones.offset_at(zone, b.start) for b in blocks], dtype=np.int64)
@@ -110,7 +119,7 @@ def _clock_pieces(blocks: Sequence[Block], zone: str) -> _Pieces:
     steady = (at_start == at_end) & (day == (end - 1 + at_end) // DAY)
     anchor = np.where(one_slot, start, day * DAY - at_start)
     simple = steady | one_slot
-    parts: list[_Pieces] = [(start[simple], end[simple], anchor[simple], step[simple], np.flatnonzero(simple))]
+    parts: list[Pieces] = [(start[simple], end[simple], anchor[simple], step[simple], np.flatnonzero(simple))]
     for i in np.flatnonzero(~simple):  # a DST night, or an open time across local midnight
         cut = _local_days(zone, int(start[i]), int(end[i]))
         parts.append(
@@ -132,7 +141,7 @@ def _clock_pieces(blocks: Sequence[Block], zone: str) -> _Pieces:
 def _local_days(zone: str, start: int, end: int) -> list[tuple[int, int, int]]:
     """``[start, end)`` cut where the offset changes and at local midnights: (from, to, local midnight)."""
     out: list[tuple[int, int, int]] = []
-    for first, last, offset in _constant_offsets(zone, start, end):
+    for first, last, offset in constant_offsets(zone, start, end):
         at = first
         while at < last:
             midnight = (at + offset) // DAY * DAY - offset  # this local date's midnight, in this offset
@@ -142,7 +151,7 @@ def _local_days(zone: str, start: int, end: int) -> list[tuple[int, int, int]]:
     return out
 
 
-def _constant_offsets(zone: str, start: int, end: int) -> list[tuple[int, int, int]]:
+def constant_offsets(zone: str, start: int, end: int) -> list[tuple[int, int, int]]:
     """``[start, end)`` cut where the UTC offset changes: (from, to, offset).
 
     The offset is probed a day at a time and a change is found by bisection: time zones change their

@@ -134,6 +134,61 @@ def _colliding(
     return np.isin(provider, twice), int((last - first).max())
 
 
+def _any_collision(table: CandidateTable, rows: IntpArray) -> bool:
+    """Some provider has one start on two local dates among ``rows`` (``_colliding``, without sorting when
+    no provider has rows of two locations or visit types: its starts are then distinct)."""
+    if rows.shape[0] == 0:
+        return False
+    seated = any(v is not None and v.seats > 1 for v in table.search.visit_types)  # sessions: a second row
+    variant = table.location[rows] * (int(table.visit_type[rows].max()) + 1) + table.visit_type[rows]
+    first = np.full(int(table.provider[rows].max()) + 1, -1, dtype=np.int64)
+    first[table.provider[rows]] = variant  # one of each provider's variants
+    other = first[table.provider[rows]] != variant
+    if not seated:  # only a provider with rows of two variants can hold one start twice
+        if not other.any():
+            return False
+        mixed = np.zeros(first.shape[0], dtype=bool)
+        mixed[table.provider[rows][other]] = True
+        rows = rows[mixed[table.provider[rows]]]
+    provider_start = table.provider[rows] * (1 << 40) + table.start[rows]
+    order = np.argsort(provider_start, kind="stable")
+    key, day = provider_start[order], table.local_day[rows][order]
+    runs = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
+    return bool((np.minimum.reduceat(day, runs) != np.maximum.reduceat(day, runs)).any())
+
+
+def _nested_top(
+    table: CandidateTable,
+    points: npt.NDArray[np.int64],
+    kept: IntpArray,
+    provider_start: npt.NDArray[np.int64],
+    provider_day: npt.NDArray[np.int64],
+    limit: int,
+    per_day: int,
+    per_provider_day: int,
+) -> IntpArray:
+    """The pruned ranking when the caps nest, from the best-ranked rows only: each pruning step keeps a row
+    by the rows ranked before it alone, so the first ``m`` rows decide their own fate; ``m`` grows until
+    ``limit`` rows survive (or every row was seen)."""
+    m = max(4 * limit, 256)
+    while True:
+        prefix = _best_ranked(table, points, kept, m)
+        rows = _keep_top(prefix, _group_ids(provider_start[prefix], table.local_day[prefix]), 1)
+        rows = _keep_top(rows, provider_day[rows], per_provider_day)
+        rows = _keep_top(rows, table.local_day[rows], per_day)
+        if rows.shape[0] >= limit or prefix.shape[0] >= kept.shape[0]:
+            return rows[:limit]
+        m *= 4
+
+
+def _best_ranked(table: CandidateTable, points: npt.NDArray[np.int64], rows: IntpArray, m: int) -> IntpArray:
+    """The first ``m`` of ``rows`` in output order (all of them in order when ``m`` reaches their number)."""
+    if m >= rows.shape[0]:
+        return rank_order(table, points, rows)
+    worst = np.partition(-points[rows], m - 1)[m - 1]  # every row scoring at least the m-th best, ties too
+    return rank_order(table, points, rows[-points[rows] <= worst])[:m]
+
+
 def build_problem(
     table: CandidateTable,
     points: npt.NDArray[np.int64],
@@ -147,11 +202,31 @@ def build_problem(
     spread: bool = False,
 ) -> SelectionProblem:
     """Order, collapse and prune the candidates; the result still holds an optimal choice."""
-    rows = rank_order(table, points, np.flatnonzero(keep))
-    before = rows.shape[0]
     provider_day = table.provider * (1 << 24) + table.local_day
     provider_start = table.provider * (1 << 40) + table.start
     half = (table.local_minute >= NOON).astype(np.int64)
+    kept = np.flatnonzero(keep)
+    if per_provider is None and min_providers <= 1 and not spread and not _any_collision(table, kept):
+        rows = _nested_top(table, points, kept, provider_start, provider_day, limit, per_day, per_provider_day)
+        return SelectionProblem(
+            rows=rows,
+            points=points[rows],
+            day=table.local_day[rows],
+            provider_day=provider_day[rows],
+            provider_start=provider_start[rows],
+            provider=table.provider[rows],
+            half=half[rows],
+            limit=limit,
+            per_day=per_day,
+            per_provider_day=per_provider_day,
+            before_pruning=int(kept.shape[0]),
+            per_provider=per_provider,
+            min_providers=min_providers,
+            spread=spread,
+            exact_ranking=True,
+        )
+    rows = rank_order(table, points, kept)
+    before = rows.shape[0]
     # The best visit type/location variant of a provider, start and date stands for the rest.
     rows = _keep_top(rows, _group_ids(provider_start[rows], table.local_day[rows]), 1)
     colliding, apart = _colliding(provider_start[rows], table.provider[rows], table.local_day[rows])

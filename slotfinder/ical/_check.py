@@ -121,12 +121,18 @@ class _Checks(_Context):
         if start is None:
             return
         begin = start.dt
+        if not isinstance(begin, dt.date):  # icalendar reads a DURATION or a PERIOD where a date belongs
+            self.problems.add(key_path(path, "DTSTART"), "must be a DATE or a DATE-TIME")
+            return
         if "DURATION" in component:
             duration = _get(component, "DURATION").dt
             if not isinstance(duration, dt.timedelta) or duration < dt.timedelta(0):
                 self.problems.add(key_path(path, "DURATION"), "must not be negative")
         elif "DTEND" in component:
             end = _get(component, "DTEND").dt
+            if not isinstance(end, dt.date):
+                self.problems.add(key_path(path, "DTEND"), "must be a DATE or a DATE-TIME")
+                return
             if isinstance(begin, dt.datetime) != isinstance(end, dt.datetime):
                 self.problems.add(
                     key_path(path, "DTEND"), "must be a DATE when DTSTART is one, a DATE-TIME when it is one"

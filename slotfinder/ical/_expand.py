@@ -35,6 +35,7 @@ from slotfinder.ical._sources import (
     X_SLOT_LENGTH,
     X_VISIT_NUMBER,
 )
+from slotfinder.ical._zones import OBSERVANCE_RULE, observances_yearly
 
 _FAR: Final = 1 << 62  # an instant beyond any calendar: the open end of an unbounded VAVAILABILITY
 
@@ -107,6 +108,8 @@ class _Reader(_Checks):
                 if any(c.name not in ("STANDARD", "DAYLIGHT") for c in component.subcomponents):
                     path = f"{self.name}:VTIMEZONE"
                     self.problems.add(path, "may hold STANDARD and DAYLIGHT only (an END line is missing?)")
+                if not observances_yearly(component):  # refused before any offset of it is evaluated
+                    raise InvalidClinic([Problem(f"{self.name}:VTIMEZONE", OBSERVANCE_RULE)])
             else:
                 others[str(component.name)] += 1
         events = [(p, e) for p, e in events if self._checked(p, e, available=False)]

@@ -36,11 +36,16 @@ def _parse(data: bytes | str, name: str, *, bare: bool = False) -> icalendar.Com
     return _parse_text(_text_of(data, name), name, bare=bare)[0]
 
 
+# What icalendar raises on a text it cannot read: ValueError mostly, other errors on some shapes (a TZID
+# given twice), and zoneinfo's OSError for a TZID too long to be a file name.
+_TRIPS = (ValueError, TypeError, AttributeError, KeyError, IndexError, OSError)
+
+
 def _text_of(data: bytes | str, name: str) -> str:
-    raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
-    try:
+    try:  # text with a lone surrogate (a str not from UTF-8) is refused like bytes that are not UTF-8
+        raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
         return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
+    except (UnicodeDecodeError, UnicodeEncodeError):
         raise InvalidClinic([Problem(name, "is not UTF-8 text")]) from None
 
 
@@ -49,7 +54,7 @@ def _parse_text(text: str, name: str, *, bare: bool = False) -> tuple[icalendar.
     try:
         # Always bytes: icalendar reads a one-line str as a file path.
         components = icalendar.Component.from_ical(text.encode("utf-8"), multiple=True)
-    except ValueError:
+    except _TRIPS:
         line, rule = _bad_line(text)
         raise InvalidClinic([Problem(name if line is None else f"{name}:line {line}", rule)]) from None
     if bare and components and all(c.name in _BARE for c in components):
@@ -109,7 +114,7 @@ def _bad_line(text: str) -> tuple[int | None, str]:
         if head.upper() not in ("BEGIN", "END"):
             try:
                 icalendar.Component.from_ical(f"BEGIN:X-LINE\r\n{line}\r\nEND:X-LINE\r\n".encode())
-            except ValueError:
+            except _TRIPS:
                 return number, "is not an iCalendar content line (NAME;PARAMS:VALUE)"
         if head.upper() == "BEGIN":
             stack.append(value.strip().upper())

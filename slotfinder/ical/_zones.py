@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from icalendar.timezone.tzid import get_equivalent_tzids
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from slotfinder._calendars import zones
 
-__all__ = ["zone_of_vtimezone"]
+__all__ = ["OBSERVANCE_RULE", "observances_yearly", "zone_of_vtimezone"]
 
 _DAY = dt.timedelta(days=1)
 _STEP = dt.timedelta(minutes=15)  # transitions fall on quarter hours in every zone
@@ -30,6 +31,25 @@ _YEAR = dt.timedelta(days=366)
 _SHORT = 2  # TZID words this long or shorter (com, tz, st) name no city
 
 Offset = Callable[[dt.datetime], int | None]  # minutes east of UTC at an instant
+
+OBSERVANCE_RULE = "a STANDARD or DAYLIGHT RRULE must repeat yearly (FREQ=YEARLY, by month and day only)"
+_YEARLY_PARTS = frozenset({"FREQ", "INTERVAL", "COUNT", "UNTIL", "BYMONTH", "BYDAY", "BYMONTHDAY", "BYSETPOS", "WKST"})
+
+
+def observances_yearly(vtimezone: Any) -> bool:
+    """Whether every RRULE of a VTIMEZONE's observances repeats yearly on whole days (as every zone does).
+
+    dateutil and icalendar evaluate an observance by stepping from its DTSTART: one that repeats
+    every second since 1601 would take hours for a single offset, so it is refused before any is asked.
+    """
+    for observance in getattr(vtimezone, "subcomponents", ()):
+        rules = observance.get("RRULE")
+        for rule in rules if isinstance(rules, list) else [] if rules is None else [rules]:
+            if not isinstance(rule, Mapping) or [str(f).upper() for f in rule.get("FREQ", [])] != ["YEARLY"]:
+                return False
+            if not set(map(str, rule)) <= _YEARLY_PARTS:
+                return False
+    return True
 
 
 def _candidates() -> tuple[str, ...]:

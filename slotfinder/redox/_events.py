@@ -12,7 +12,8 @@ from typing import Any
 from slotfinder._domain import PatientId
 from slotfinder._errors import InvalidMessage, Problem
 from slotfinder._events import EventKind, LocationRef, PushedSlot, SlotsPushed, StaffTime, VisitEvent
-from slotfinder._problems import DEPTH_RULE, Problems, Reader, too_deep
+from slotfinder._limits import Limits, MessageTooLarge, resolve, shape_problems
+from slotfinder._problems import Problems, Reader
 from slotfinder.redox._values import REDOX, read_instant, read_minutes
 
 __all__ = ["EVENT_TYPES", "parse_event", "unhandled"]
@@ -113,15 +114,19 @@ def _slots_pushed(message: Reader) -> SlotsPushed:
     return SlotsPushed(slots)
 
 
-def parse_event(message: Any) -> VisitEvent | SlotsPushed:
-    """Read a Redox Scheduling event message; raises ``InvalidMessage`` listing every problem."""
+def parse_event(message: Any, *, limits: Limits | None = None) -> VisitEvent | SlotsPushed:
+    """Read a Redox Scheduling event message; raises ``InvalidMessage`` listing every problem.
+
+    Past ``limits`` (nesting, items of any array: ``docs/limits.md``) it raises ``MessageTooLarge`` (an
+    InvalidMessage and a LimitExceeded) before any field is read.
+    """
     root = Reader(message, "$", Problems(), REDOX)
     if not isinstance(message, Mapping):
         root.problem("must be a JSON object")
         root.problems.raise_if_any(InvalidMessage)
-    if too_deep(message):
-        root.problem(DEPTH_RULE)
-        root.problems.raise_if_any(InvalidMessage)
+    too_large = shape_problems(message, resolve(limits))
+    if too_large:
+        raise MessageTooLarge(too_large)
     meta = root.at("Meta")
     event_type = meta.at("EventType").value
     if meta.object(required=True) is not None:

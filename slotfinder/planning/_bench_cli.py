@@ -90,6 +90,7 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--preset", choices=PRESET_NAMES, default="smoke", help="grid to run (default: smoke)")
     parser.add_argument("--out", default=DEFAULT_OUT, help=f"JSON results file (default: {DEFAULT_OUT})")
     parser.add_argument("--markdown", help="also write the Markdown table to this file")
+    parser.add_argument("--plot", help="also write a latency-versus-size PNG to this file")
     axes = parser.add_argument_group("grid axes (comma-separated; each replaces the preset's)")
     axes.add_argument("--providers", type=_listing(_positive_int, "provider counts"))
     axes.add_argument("--days", type=_listing(_positive_int, "horizons in days"), help="horizon, 1..365 days")
@@ -169,6 +170,10 @@ def run_bench(args: argparse.Namespace) -> int:
     if args.markdown:
         with open(args.markdown, "w", encoding="utf-8") as handle:
             handle.write(table)
+    if args.plot:
+        from slotfinder.planning._plots import latency_figure
+
+        latency_figure(document).savefig(args.plot, format="png")
     sys.stdout.write(table)
     sys.stdout.flush()
     print(f"results: {path}", file=sys.stderr)

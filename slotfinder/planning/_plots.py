@@ -7,6 +7,7 @@ with units, and names the time zone its weeks are counted in.
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,7 +20,15 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
-__all__ = ["METRICS", "PlotMetric", "over_time_figure", "plot_over_time", "plot_versus_load", "versus_load_figure"]
+__all__ = [
+    "METRICS",
+    "PlotMetric",
+    "latency_figure",
+    "over_time_figure",
+    "plot_over_time",
+    "plot_versus_load",
+    "versus_load_figure",
+]
 
 
 @frozen
@@ -127,3 +136,30 @@ def plot_versus_load(loads: pd.DataFrame, out: Path, zone: str, metrics: Sequenc
         versus_load_figure(loads, metric, zone).savefig(path, format="png")
         written.append(path)
     return written
+
+
+def latency_figure(document: dict[str, typing.Any]) -> Figure:
+    """Engine p50 (and the sweep baseline's) against the clinic's size, from a ``slotfinder bench`` run:
+    one line per visit type and rooms-and-equipment setting, log-log."""
+    figure = _figure()
+    axes = figure.add_subplot()
+    series: dict[tuple[str, bool], list[tuple[int, float, float]]] = {}
+    for row in document["cells"]:
+        size = int(row["providers"]) * int(row["days"])
+        series.setdefault((row["visit_type"], bool(row["resources"])), []).append(
+            (size, float(row["engine_p50_ms"]), float(row["baseline_p50_ms"]))
+        )
+    for (visit, resources), points in sorted(series.items()):
+        points.sort()
+        label = f"{visit}{', rooms + equipment' if resources else ''}"
+        sizes = [p[0] for p in points]
+        line = axes.plot(sizes, [p[1] for p in points], marker="o", label=f"engine, {label}")[0]
+        axes.plot(sizes, [p[2] for p in points], linestyle=":", color=line.get_color(), label=f"sweep, {label}")
+    axes.set_xscale("log")
+    axes.set_yscale("log")
+    axes.set_title(f"Search latency versus size (preset {document['preset']}, p50, warm)")
+    axes.set_xlabel("Clinic size: providers x days searched")
+    axes.set_ylabel("Latency per search, p50 (ms)")
+    axes.grid(alpha=0.3, which="both")
+    axes.legend(fontsize="small")
+    return figure

@@ -104,7 +104,7 @@ def test_bench_command_options_replace_the_preset(tmp_path: Path, capsys: pytest
     args = _parser().parse_args(
         ["bench", "--providers", "2", "--days", "3", "--grain", "15", "--limit", "5", "--load", "50%",
          "--resources", "off", "--visit-type", "OV", "--repeat", "2", "--startup-repeat", "0",
-         "--no-progress", "--out", str(out), "--markdown", str(markdown)]
+         "--no-progress", "--out", str(out), "--markdown", str(markdown), "--plot", str(tmp_path / "l.png")]
     )  # fmt: skip
     grid = grid_from_args(args)
     assert isinstance(grid, Grid)
@@ -115,6 +115,7 @@ def test_bench_command_options_replace_the_preset(tmp_path: Path, capsys: pytest
     printed = capsys.readouterr().out
     assert printed == markdown.read_text(encoding="utf-8")
     assert "| 2 | 3 | 15 | 5 | 50% | off | OV |" in printed
+    assert (tmp_path / "l.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"  # the latency-versus-size plot
 
 
 @pytest.mark.parametrize(

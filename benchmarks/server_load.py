@@ -1,8 +1,9 @@
 """Load on a real server: Redox ``AvailableSlots`` throughput and latency at 1, 8 and 64 concurrent clients on
-the demo clinic, while scheduling events (New, then Cancel of the same visit) keep arriving.
+the demo clinic (or a generated one of ``--synthetic N`` providers), while scheduling events (New, then Cancel
+of the same visit) keep arriving.
 
 python -m benchmarks.server_load [--seconds 10] [--workers 2] [--clients 1 8 64] [--events-per-second 5]
-    [--max-concurrent-queries N] [--queue-seconds S]
+    [--max-concurrent-queries N] [--queue-seconds S] [--synthetic 200]
 
 Starts ``slotfinder serve`` on a temporary copy of the demo clinic (a subprocess on a free localhost port),
 runs each level for ``--seconds`` after a one-second warm-up, and prints a Markdown table: answers per
@@ -35,7 +36,10 @@ from typing import Any
 
 import httpx
 
+from slotfinder import clinic_to_dict
+from slotfinder.planning import synthetic_clinic, typical_request
 from slotfinder.store import CalendarStore
+from slotfinder.walltime import to_datetime
 
 __all__ = ["main"]
 
@@ -83,6 +87,36 @@ def event(kind: str, number: int) -> dict[str, Any]:
     return {"Meta": _meta(kind), "Patient": {"Identifiers": [{"ID": f"LOAD-{number}", "IDType": "MR"}]}, "Visit": visit}
 
 
+def synthetic_query() -> dict[str, Any]:
+    """An AvailableSlots query on the generated clinic: Office Visits anywhere over its first two weeks, asked
+    the day before (the clinic's bookings fill its first 30 days)."""
+    window = typical_request(14)
+    assert window.end is not None
+    start = to_datetime(window.start)
+    return {
+        "Meta": {**_meta("AvailableSlots"), "EventDateTime": _stamp(start - dt.timedelta(days=1))},
+        "Patient": {"Identifiers": [{"ID": "0000000001", "IDType": "MR"}]},
+        "StartDateTime": _stamp(start),
+        "EndDateTime": _stamp(to_datetime(window.end)),
+        "Visit": {"AttendingProviders": [], "Locations": [], "VisitType": [{"Code": "OV", "Codeset": "LOCAL"}]},
+    }
+
+
+def synthetic_event(kind: str, number: int) -> dict[str, Any]:
+    """A New (or Cancel) of visit ``number`` on the generated clinic: its first provider, at its first location."""
+    first = to_datetime(typical_request(14).start).replace(hour=15, minute=0)
+    when = first + dt.timedelta(days=1 + number % 14, minutes=30 * (number % 8))
+    visit = {
+        "VisitNumber": f"V-LOAD-{number}",
+        "VisitDateTime": _stamp(when),
+        "Duration": 30,
+        "Reason": "Office Visit",
+        "AttendingProvider": {"ID": "1000000000", "IDType": "NPI"},
+        "Location": {"Facility": "Facility 0", "Department": "Dept 0"},
+    }
+    return {"Meta": _meta(kind), "Patient": {"Identifiers": [{"ID": f"LOAD-{number}", "IDType": "MR"}]}, "Visit": visit}
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -109,7 +143,7 @@ def _start(db: Path, workers: int, log: Path, config: Path | None) -> tuple[subp
     raise RuntimeError("the server did not start")
 
 
-def _feed(url: str, warm_up: float, seconds: float, rate: float) -> tuple[int, list[float]]:
+def _feed(url: str, warm_up: float, seconds: float, rate: float, synthetic: bool) -> tuple[int, list[float]]:
     """The event feed, in a process of its own (so the query clients' load does not delay it): New then Cancel
     pairs at up to ``rate`` events a second; events applied after the warm-up, and their latencies in ms."""
     applied: list[float] = []
@@ -119,7 +153,8 @@ def _feed(url: str, warm_up: float, seconds: float, rate: float) -> tuple[int, l
         while time.monotonic() < began_at + warm_up + seconds:
             for kind in ("New", "Cancel"):
                 began = time.monotonic()
-                response = client.post("/redox", content=json.dumps(event(kind, number)))
+                message = synthetic_event(kind, number) if synthetic else event(kind, number)
+                response = client.post("/redox", content=json.dumps(message))
                 response.raise_for_status()
                 if response.json()["outcome"] == "applied" and began >= began_at + warm_up:
                     applied.append((time.monotonic() - began) * 1000)
@@ -137,13 +172,15 @@ def _server_ms(log: Path, since: float) -> list[float]:
     )
 
 
-async def _level(url: str, clients: int, seconds: float, rate: float, feeder: Executor) -> dict[str, float]:
+async def _level(
+    url: str, clients: int, seconds: float, rate: float, feeder: Executor, synthetic: bool
+) -> dict[str, float]:
     """Run ``clients`` query loops and one event feed for ``seconds`` (after a warm-up); latencies in ms."""
     latencies: list[float] = []
     refused = 0
-    body = json.dumps(query())
+    body = json.dumps(synthetic_query() if synthetic else query())
     limits = httpx.Limits(max_connections=clients)
-    events = asyncio.get_running_loop().run_in_executor(feeder, _feed, url, 1.0, seconds, rate)
+    events = asyncio.get_running_loop().run_in_executor(feeder, _feed, url, 1.0, seconds, rate, synthetic)
     async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits, headers=HEADERS) as client:
         warm_until = time.monotonic() + 1.0
         stop = warm_until + seconds
@@ -165,7 +202,8 @@ async def _level(url: str, clients: int, seconds: float, rate: float, feeder: Ex
         await asyncio.gather(*(ask() for _ in range(clients)))
     applied, event_latencies = await events
     ordered = sorted(latencies)
-    return {"answers": len(ordered), "per_s": len(ordered) / seconds, "p50": statistics.median(ordered),
+    median = statistics.median(ordered) if ordered else float("nan")
+    return {"answers": len(ordered), "per_s": len(ordered) / seconds, "p50": median,
             "p99": _p99(ordered), "refused": refused, "events": applied,
             "event_p99": _p99(sorted(event_latencies)), "since": measured_from}  # fmt: skip
 
@@ -182,8 +220,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--events-per-second", type=float, default=5.0)
     parser.add_argument("--max-concurrent-queries", type=int, default=None, help="per worker (serve's default)")
     parser.add_argument("--queue-seconds", type=float, default=None, help="serve's default when not given")
+    parser.add_argument("--synthetic", type=int, default=None, help="a generated clinic of N providers (30 days)")
     options = parser.parse_args(argv)
-    clinic = json.loads(resources.files("slotfinder").joinpath("data/demo_clinic.json").read_text("utf-8"))
+    synthetic = options.synthetic is not None
+    if synthetic:
+        clinic = clinic_to_dict(synthetic_clinic(options.synthetic, 30, 5, 0.8))
+    else:
+        clinic = json.loads(resources.files("slotfinder").joinpath("data/demo_clinic.json").read_text("utf-8"))
     with tempfile.TemporaryDirectory() as folder:
         db = Path(folder) / "clinic.db"
         with CalendarStore(db) as store:
@@ -196,13 +239,15 @@ def main(argv: list[str] | None = None) -> None:
         feeder = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"))
         try:
             limits = ", ".join(f"{k} {v}" for k, v in settings.items() if v is not None) or "default limits"
-            print(f"workers {options.workers}, {options.seconds:.0f} s per level, events {options.events_per_second}/s,"
+            what = f"generated clinic of {options.synthetic} providers" if synthetic else "demo clinic"
+            print(f"{what}, workers {options.workers}, {options.seconds:.0f} s per level, "
+                  f"events {options.events_per_second}/s,"
                   f" {limits}")  # fmt: skip
             print("| clients | answers/s | p50 (ms) | p99 (ms) | p99 in server (ms) | answers | 503s | events applied "
                   "| event p99 (ms) |")  # fmt: skip
             print("|---|---|---|---|---|---|---|---|---|")
             for clients in options.clients:
-                row = asyncio.run(_level(url, clients, options.seconds, options.events_per_second, feeder))
+                row = asyncio.run(_level(url, clients, options.seconds, options.events_per_second, feeder, synthetic))
                 inside = _server_ms(log, row["since"])
                 print(f"| {clients} | {row['per_s']:.1f} | {row['p50']:.0f} | {row['p99']:.0f} | {_p99(inside):.0f} "
                       f"| {row['answers']:.0f} | {row['refused']:.0f} | {row['events']:.0f} "

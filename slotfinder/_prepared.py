@@ -44,7 +44,7 @@ class PreparedClinic:
         previous: Clinic | None = None,
     ) -> None:
         # The file's rules for a clinic built in Python: InvalidClinic here, not a KeyError deep in a search.
-        validate_clinic(clinic, previous)  # (only what ``previous``, checked already, lacks)
+        validate_clinic(clinic, previous)  # skipped when only busy items or open times differ from ``previous``
         self._clinic = clinic
         # block tables per date range, providers and start interval (``tables``: of a clinic with the same
         # templates, openings, overrides and open times, as ``updated`` passes them after busy changes)

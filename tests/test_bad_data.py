@@ -171,6 +171,15 @@ def test_a_time_zone_rule_repeating_every_second_is_refused_before_it_is_evaluat
     assert caught.value.problems[0].path == "ana.ics:VTIMEZONE"
 
 
+def test_a_dense_rule_starting_months_into_the_window_is_refused_after_a_day_of_it() -> None:
+    """Spans double from the first instance, not over the empty months before it (which once handed a
+    rule repeating every second its whole remaining window: 8.6 million instances, before the limit)."""
+    dense = ICS.replace("RRULE:FREQ=WEEKLY;COUNT=4", "RRULE:FREQ=WEEKLY;COUNT=4\nRRULE:FREQ=SECONDLY", 1)
+    with pytest.raises(LimitExceeded) as caught:
+        read_ical(dense, ANA, clinic(), *YEAR)
+    assert caught.value.problems[0].rule.endswith("(limit max_rule_instances)")  # type: ignore[attr-defined]
+
+
 @pytest.mark.parametrize(
     "text",
     [

@@ -487,4 +487,3 @@ def _written_busy(item: Mapping[str, Any]) -> Busy:
         pool=item.get("pool"),
         pool_units=item.get("pool_units", 1),
     )
-

@@ -229,7 +229,9 @@ class _Reader(_Checks):
                     path = str(occurrence.as_component(False).get(_REF, self.name))
                     rule = exceeded(limit, "max_rule_instances", "instances in the import window")
                     raise CalendarTooLarge([Problem(path, rule)])
-            low, span = high, span * 2
+            # Doubling starts at the first instance: spans grown over an empty lead-in (a series starting
+            # months into the window) would hand a dense rule its whole window at once.
+            low, span = high, span * 2 if found else span
         return list(found.values())
 
     def _span(self, occurrence: icalendar.Component, zone: str, *, outwards: bool) -> _Resolved | None:

@@ -10,70 +10,22 @@ whole directory: ``FUZZ_EXAMPLES=25000 HYPOTHESIS_PROFILE=long .venv/bin/pytest 
 
 from __future__ import annotations
 
-import copy
 import json
-import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import slotfinder
 from slotfinder.redox import parse_event
+from tests.fuzz.hostile import SENTINEL, mutated, preset
 from tests.support import example, seed
 
-SENTINEL = "ZZSENTINEL9"
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "400"))
-PRESET = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+PRESET = preset(400)
 CLINIC = slotfinder.prepare(slotfinder.demo_clinic())
-
-
-def _deep(levels: int) -> Any:
-    node: Any = SENTINEL
-    for _ in range(levels):
-        node = {"a": node}
-    return node
-
-
-_HOSTILE_VALUES: list[Any] = [
-    *(None, True, 0, -1, 10**23, 10**400, 1e308, float("inf"), float("-inf"), float("nan")),
-    *("", " ", "\ud800", "1e400", "inf", "9" * 400, "Z" * 300, SENTINEL, f"{SENTINEL}@example.com"),
-    *("9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z", "1899-12-31T23:59:59Z", "2025-10-21T19:00:00"),
-    *([], {}, [SENTINEL], [{}], {SENTINEL: 1}, {"a": SENTINEL}, _deep(40), [_deep(10)]),
-]
-HOSTILE: st.SearchStrategy[Any] = st.one_of(
-    st.sampled_from(_HOSTILE_VALUES), st.text(max_size=12), st.integers(), st.floats()
-)
-
-
-def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
-    yield prefix
-    if isinstance(node, dict):
-        for key, value in node.items():
-            yield from _paths(value, (*prefix, key))
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            yield from _paths(value, (*prefix, index))
-
-
-@st.composite
-def _mutated(draw: st.DrawFn, message: dict[str, Any]) -> dict[str, Any]:
-    mutated = copy.deepcopy(message)
-    places = [p for p in _paths(message) if p]
-    for _ in range(draw(st.integers(1, 3))):
-        path = draw(st.sampled_from(places))
-        node: Any = mutated
-        try:
-            for step in path[:-1]:
-                node = node[step]
-            node[path[-1]] = draw(HOSTILE)
-        except (KeyError, IndexError, TypeError):  # an earlier mutation replaced a parent
-            continue
-    return mutated
 
 
 def _no_sentinel(*texts: object) -> None:
@@ -82,7 +34,7 @@ def _no_sentinel(*texts: object) -> None:
 
 
 @PRESET
-@given(_mutated(seed()))
+@given(mutated(seed()))
 def test_mutated_requests_answer_or_raise_a_typed_error(message: dict[str, Any]) -> None:
     """A mutated AvailableSlots request is answered or refused with a SlotfinderError; nothing planted leaks."""
     try:
@@ -95,7 +47,7 @@ def test_mutated_requests_answer_or_raise_a_typed_error(message: dict[str, Any])
 
 
 @PRESET
-@given(st.sampled_from(["new.json", "hold.json", "pushslots.json"]).flatmap(lambda name: _mutated(example(name))))
+@given(st.sampled_from(["new.json", "hold.json", "pushslots.json"]).flatmap(lambda name: mutated(example(name))))
 def test_mutated_events_parse_or_raise_a_typed_error(message: dict[str, Any]) -> None:
     """A mutated scheduling event parses or is refused with InvalidMessage; nothing planted leaks."""
     try:

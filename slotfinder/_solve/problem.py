@@ -206,8 +206,8 @@ def build_problem(
     provider_start = table.provider * (1 << 40) + table.start
     half = (table.local_minute >= NOON).astype(np.int64)
     kept = np.flatnonzero(keep)
-    if per_provider is None and min_providers <= 1 and not spread and not _any_collision(table, kept):
-        rows = _nested_top(table, points, kept, provider_start, provider_day, limit, per_day, per_provider_day)
+
+    def problem(rows: IntpArray, before: int, exact: bool) -> SelectionProblem:
         return SelectionProblem(
             rows=rows,
             points=points[rows],
@@ -219,12 +219,16 @@ def build_problem(
             limit=limit,
             per_day=per_day,
             per_provider_day=per_provider_day,
-            before_pruning=int(kept.shape[0]),
+            before_pruning=before,
             per_provider=per_provider,
             min_providers=min_providers,
             spread=spread,
-            exact_ranking=True,
+            exact_ranking=exact,
         )
+
+    if per_provider is None and min_providers <= 1 and not spread and not _any_collision(table, kept):
+        rows = _nested_top(table, points, kept, provider_start, provider_day, limit, per_day, per_provider_day)
+        return problem(rows, int(kept.shape[0]), True)
     rows = rank_order(table, points, kept)
     before = rows.shape[0]
     # The best visit type/location variant of a provider, start and date stands for the rest.
@@ -244,23 +248,7 @@ def build_problem(
         rows, extra, by_half, cap = rows[keep_pd], extra[keep_pd], by_half[keep_pd], cap[keep_pd]
         per_group = (limit - 1) + (limit // per_day) * cap + (limit // per_provider_day) * cap + extra + 1
         rows = _keep_top(rows, _group_ids(table.provider[rows], by_half), per_group)
-    return SelectionProblem(
-        rows=rows,
-        points=points[rows],
-        day=table.local_day[rows],
-        provider_day=provider_day[rows],
-        provider_start=provider_start[rows],
-        provider=table.provider[rows],
-        half=half[rows],
-        limit=limit,
-        per_day=per_day,
-        per_provider_day=per_provider_day,
-        before_pruning=before,
-        per_provider=per_provider,
-        min_providers=min_providers,
-        spread=spread,
-        exact_ranking=nested,
-    )
+    return problem(rows, before, nested)
 
 
 def greedy(problem: SelectionProblem) -> IntpArray:

@@ -53,7 +53,7 @@ from slotfinder._errors import (
     UnknownTimeZone,
     WindowTooLarge,
 )
-from slotfinder._limits import LimitExceeded, Limits
+from slotfinder._limits import CalendarTooLarge, LimitExceeded, Limits, MessageTooLarge, RequestTooLarge
 from slotfinder._offers import find_offers
 from slotfinder._pipeline import Candidate, find_slots, list_candidates
 from slotfinder._prepared import PreparedClinic, prepare
@@ -76,6 +76,7 @@ __all__ = [
     "BookingLimit",
     "Busy",
     "BusyKind",
+    "CalendarTooLarge",
     "Candidate",
     "Clinic",
     "CompositeRequest",
@@ -91,6 +92,7 @@ __all__ = [
     "Location",
     "LocationFilter",
     "MessageEcho",
+    "MessageTooLarge",
     "Need",
     "Offer",
     "OfferResult",
@@ -106,6 +108,7 @@ __all__ = [
     "ProviderFilter",
     "RankedSlot",
     "RedoxSlotResult",
+    "RequestTooLarge",
     "Role",
     "SameProvider",
     "ScoreTerm",

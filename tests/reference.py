@@ -669,34 +669,19 @@ def reference_candidates(clinic: Clinic, request: SlotRequest, settings: Setting
                             None if first_free is None else start - first_free,
                             None if last_free is None else last_free - end,
                         ]
-                        terms = _preference_terms(request, settings, local_date.weekday(), local_minute)
-                        terms["earliness"] = 1.0 - (start - search.request_start) / (
-                            search.window_end - search.request_start
-                        )
-                        terms["continuity"] = 1.0 if provider_id in continuity else 0.0
-                        terms["fragmentation"] = float(sum(1 for g in gaps if g is not None and 0 < g < shortest))
                         # sides where the visit itself touches a booking of the provider
-                        terms["adjacency"] = float(any(k.end == start for k in bookings)) + float(
+                        adjacency = float(any(k.end == start for k in bookings)) + float(
                             any(k.start == end for k in bookings)
                         )
-                        score = 0.0
-                        for name in TERMS:  # summed in the order the README lists the terms
-                            score = score + getattr(settings.weights, name) * terms[name]
                         out.append(
-                            RefCandidate(
-                                start=start,
-                                duration=duration,
-                                provider_id=provider_id,
-                                location_id=location_id,
-                                visit_type=code,
-                                room=room,
-                                local_date=local_date,
-                                local_minute=local_minute,
-                                terms=terms,
-                                score=score,
-                                points=round(score * 1000),
-                                eligible=not settings.hard_preferences
-                                or _hard_match(request, settings, local_date.weekday(), local_minute),
+                            _candidate(
+                                request,
+                                settings,
+                                search,
+                                (start, duration, provider_id, location_id, code, room, local_date, local_minute),
+                                continuing=provider_id in continuity,
+                                fragmentation=float(sum(1 for g in gaps if g is not None and 0 < g < shortest)),
+                                adjacency=adjacency,
                                 block=(block.start, block.end, block.visit_types, block.room or ""),
                             )
                         )
@@ -729,33 +714,58 @@ def reference_candidates(clinic: Clinic, request: SlotRequest, settings: Setting
             if start < search.earliest:
                 open_dates.add((visit_type.code, location_id, local_date))
                 continue
-            terms = _preference_terms(request, settings, local_date.weekday(), local_minute)
-            terms["earliness"] = 1.0 - (start - search.request_start) / (search.window_end - search.request_start)
-            terms["continuity"] = 1.0 if provider_id in continuity else 0.0
-            terms["fragmentation"] = 0.0  # a session has no gaps of its own
-            terms["adjacency"] = 0.0
-            score = 0.0
-            for name in TERMS:
-                score = score + getattr(settings.weights, name) * terms[name]
             out.append(
-                RefCandidate(
-                    start=start,
-                    duration=end - start,
-                    provider_id=provider_id,
-                    location_id=location_id,
-                    visit_type=visit_type.code,
-                    room=room,
-                    local_date=local_date,
-                    local_minute=local_minute,
-                    terms=terms,
-                    score=score,
-                    points=round(score * 1000),
-                    eligible=not settings.hard_preferences
-                    or _hard_match(request, settings, local_date.weekday(), local_minute),
+                _candidate(
+                    request,
+                    settings,
+                    search,
+                    (start, end - start, provider_id, location_id, visit_type.code, room, local_date, local_minute),
+                    continuing=provider_id in continuity,
+                    fragmentation=0.0,  # a session has no gaps of its own and touches no booking
+                    adjacency=0.0,
                     block=(start, end, (), ""),
                 )
             )
     return _rolling_dates(out, open_dates, search)
+
+
+def _candidate(
+    request: SlotRequest,
+    settings: Settings,
+    search: Resolved,
+    where: tuple[int, int, str, str, str | None, str | None, dt.date, int],
+    *,
+    continuing: bool,
+    fragmentation: float,
+    adjacency: float,
+    block: tuple[int, int, tuple[str, ...], str],
+) -> RefCandidate:
+    """A candidate with its terms and score (``where``: start, duration, provider, location, visit type,
+    room, local date and minute)."""
+    start, duration, provider_id, location_id, code, room, local_date, local_minute = where
+    terms = _preference_terms(request, settings, local_date.weekday(), local_minute)
+    terms["earliness"] = 1.0 - (start - search.request_start) / (search.window_end - search.request_start)
+    terms["continuity"] = 1.0 if continuing else 0.0
+    terms["fragmentation"] = fragmentation
+    terms["adjacency"] = adjacency
+    score = 0.0
+    for name in TERMS:  # summed in the order the README lists the terms
+        score = score + getattr(settings.weights, name) * terms[name]
+    return RefCandidate(
+        start=start,
+        duration=duration,
+        provider_id=provider_id,
+        location_id=location_id,
+        visit_type=code,
+        room=room,
+        local_date=local_date,
+        local_minute=local_minute,
+        terms=terms,
+        score=score,
+        points=round(score * 1000),
+        eligible=not settings.hard_preferences or _hard_match(request, settings, local_date.weekday(), local_minute),
+        block=block,
+    )
 
 
 def once_per_start(candidates: Sequence[RefCandidate]) -> list[RefCandidate]:

@@ -89,12 +89,16 @@ class InvalidMessage(_ProblemsError):
 
 
 class UnknownTimeZone(SlotfinderError):
-    """A location names a time zone that is not in the IANA database."""
+    """A location names a time zone that is not in the IANA database.
+
+    The message names the path and the rule only: the zone the caller gave is kept in ``zone`` for
+    the caller and never echoed in the text (a value may be long or hold anything).
+    """
 
     def __init__(self, path: str, zone: str) -> None:
         self.path = path
         self.zone = zone
-        super().__init__(f"{path}: unknown IANA time zone {zone!r}")
+        super().__init__(f"{path}: unknown IANA time zone")
 
 
 class InvalidValue(SlotfinderError, ValueError):

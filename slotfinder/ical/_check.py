@@ -18,7 +18,7 @@ import icalendar
 
 from slotfinder._domain import MINUTES_PER_DAY, BusyKind
 from slotfinder._problems import RuleError, key_path
-from slotfinder.ical._context import _KINDS_PROVIDER, _REF, _Context, _wall_length
+from slotfinder.ical._context import _KINDS_PROVIDER, _NO_ZONE, _REF, _Context, _wall_length
 from slotfinder.ical._parse import _COPY, _dt_values, _get, _int, _text, _texts
 from slotfinder.ical._sources import (
     MAX_RELEASE_BEFORE,
@@ -106,14 +106,14 @@ class _Checks(_Context):
             if not isinstance(value, dt.datetime):
                 continue
             if value.tzinfo is None and "TZID" in params:
-                self.problems.add(path, "its TZID names no time zone (an IANA or Windows name, or a VTIMEZONE)")
+                self.problems.add(path, _NO_ZONE)
                 return
             if (
                 value.tzinfo is not None
                 and self._zone_name(value.tzinfo) is None
                 and not isinstance(value.tzinfo, dt.timezone)
             ):
-                self.problems.add(path, "its TZID has no IANA equivalent: wall times resolve only in IANA zones")
+                self.problems.add(path, self._no_zone_rule(value.tzinfo))
                 return
 
     def _check_span(self, component: icalendar.Component, path: str) -> None:

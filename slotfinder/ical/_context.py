@@ -21,11 +21,19 @@ from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 from slotfinder._calendars import zones
 from slotfinder._domain import MINUTES_PER_DAY, BusyKind, Clinic, Location
 from slotfinder._errors import Problem
-from slotfinder._problems import Problems
+from slotfinder._problems import Problems, key_path
 from slotfinder.ical._parse import _categories, _get, _iana, _text
 from slotfinder.ical._sources import X_KIND, X_LOCATION, CalendarSource
 from slotfinder.ical._zones import zone_of_vtimezone
 
+_NO_ZONE: Final = "its TZID names no time zone (an IANA or Windows name, or a VTIMEZONE)"
+_VTIMEZONE_VALUES: Final = {
+    "DTSTART": "is not an RFC 5545 DATE-TIME",
+    "TZOFFSETFROM": "is not an RFC 5545 UTC offset (such as -0500)",
+    "TZOFFSETTO": "is not an RFC 5545 UTC offset (such as -0500)",
+    "RRULE": "is not an RFC 5545 recurrence rule",
+    "RDATE": "is not a list of RFC 5545 DATE-TIME values",
+}
 # Marks each parsed component with its path, so an expanded instance (a copy) knows where it came from.
 _REF: Final = "X-SLOTFINDER-INTERNAL-REF"
 _KINDS: Final = {"booking": BusyKind.BOOKING, "hold": BusyKind.HOLD, "block": BusyKind.BLOCK}
@@ -74,6 +82,7 @@ class _Context:
         self.components: dict[str, icalendar.Component] = {}
         self.timezones = [c for c in calendar.subcomponents if c.name == "VTIMEZONE"]
         self.zone_names: dict[str, str | None] = {}  # a non-IANA TZID -> the IANA zone it is read as
+        self.unreadable_tzids: set[str] = set()  # TZIDs of VTIMEZONEs with a value that cannot be parsed
 
     def _zone_name(self, tzinfo: dt.tzinfo) -> str | None:
         """The IANA zone of a tzinfo icalendar gave: an IANA name, a Windows name (CLDR table), or a
@@ -88,22 +97,64 @@ class _Context:
             self.zone_names[tzid] = self._resolve_tzid(tzid, tzinfo)
         return self.zone_names[tzid]
 
+    def _no_zone_rule(self, tzinfo: dt.tzinfo) -> str:
+        """Why a TZID that :meth:`_zone_name` could not resolve names no zone the DST policy can use."""
+        tzid = _tzid_of(tzinfo)
+        if tzid in self.unreadable_tzids:
+            return "its TZID's VTIMEZONE has a value that cannot be parsed"
+        if tzid is not None and self._vtimezone_index(tzid) is None:
+            return _NO_ZONE
+        return "its TZID has no IANA equivalent: wall times resolve only in IANA zones"
+
+    def _vtimezone_index(self, tzid: str) -> int | None:
+        return next((i for i, c in enumerate(self.timezones) if str(c.get("TZID", "")) == tzid), None)
+
+    def _unreadable_timezone(self, vtimezone: icalendar.Component) -> bool:
+        """Whether a VTIMEZONE (or a STANDARD or DAYLIGHT of it) holds a value that cannot be parsed.
+
+        Such a definition is never used: in strict mode it is a problem of the file; otherwise it is
+        listed in ``skipped``, a TZID that is an IANA or Windows name is read as that zone all the same,
+        and a component whose TZID needs it is skipped (its TZID names no zone it can use).
+        """
+        index = next(i for i, c in enumerate(self.timezones) if c is vtimezone)
+        where = f"{self.name}:VTIMEZONE[{index}]"
+        broken = [(where, prop) for prop, _ in vtimezone.errors if prop is not None]
+        for k, observance in enumerate(vtimezone.subcomponents):
+            inner = f"{where}.{observance.name}[{k}]"
+            broken += [(inner, prop) for prop, _ in observance.errors if prop is not None]
+        if not broken:
+            return False
+        tzid = _get(vtimezone, "TZID")
+        if tzid is not None:
+            self.unreadable_tzids.add(str(tzid))
+        problems = [
+            Problem(key_path(path, prop), _VTIMEZONE_VALUES.get(prop, "cannot be parsed")) for path, prop in broken
+        ]
+        if self.strict:
+            self.problems.extend(problems)
+        else:
+            self._broken(where, problems)
+        return True
+
     def _resolve_tzid(self, tzid: str, tzinfo: dt.tzinfo) -> str | None:
-        index = next((i for i, c in enumerate(self.timezones) if str(c.get("TZID", "")) == tzid), None)
+        index = self._vtimezone_index(tzid)
         where = f"{self.name}:VTIMEZONE" + ("" if index is None else f"[{index}]")
         windows = WINDOWS_TO_OLSON.get(tzid)
         if windows is not None and zones.check_zone(windows):
             self.notes[f"{where}: a Windows time zone name, read as {windows} (CLDR windowsZones table)"] = None
             return windows
-        if index is not None:
-            # This file's own definition: icalendar keeps the first VTIMEZONE of a TZID it built for the
-            # life of the process, and another file may define the same TZID differently.
-            try:
-                definition = self.timezones[index]
-                if isinstance(definition, icalendar.Timezone):
-                    tzinfo = definition.to_tz(lookup_tzid=False)
-            except (ValueError, TypeError, KeyError, AttributeError):
-                return None
+        if index is None or tzid in self.unreadable_tzids:
+            # Not this file's definition: icalendar keeps every VTIMEZONE it has parsed for the life of the
+            # process, so without one here the tzinfo it gave would be another file's.
+            return None
+        # This file's own definition: icalendar keeps the first VTIMEZONE of a TZID it built for the
+        # life of the process, and another file may define the same TZID differently.
+        try:
+            definition = self.timezones[index]
+            if isinstance(definition, icalendar.Timezone):
+                tzinfo = definition.to_tz(lookup_tzid=False)
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return None
         low = dt.datetime.combine(self.first - dt.timedelta(days=3), dt.time(), tzinfo=dt.UTC)
         high = dt.datetime.combine(self.last + dt.timedelta(days=4), dt.time(), tzinfo=dt.UTC)
         found = zone_of_vtimezone(tzid, tzinfo, low, high)

@@ -105,6 +105,8 @@ class _Reader(_Checks):
                     self._mark(child, f"{path}.AVAILABLE[{k}]")
                 availabilities.append((path, component, children))
             elif component.name == "VTIMEZONE":
+                if self._unreadable_timezone(component):
+                    continue  # not used: a TZID of it is an IANA or Windows name, or names no time zone
                 if any(c.name not in ("STANDARD", "DAYLIGHT") for c in component.subcomponents):
                     path = f"{self.name}:VTIMEZONE"
                     self.problems.add(path, "may hold STANDARD and DAYLIGHT only (an END line is missing?)")

@@ -15,6 +15,11 @@ from collections.abc import Iterable, Iterator
 from typing import Any, Final
 
 import icalendar
+from icalendar.cal.component_factory import ComponentFactory
+from icalendar.parser.content_line import Contentline
+from icalendar.parser.ical.component import ComponentIcalParser
+from icalendar.parser.parameter import Parameters
+from icalendar.prop import vBroken
 from icalendar.timezone import tzids_from_tzinfo
 
 from slotfinder._calendars import zones
@@ -49,11 +54,46 @@ def _text_of(data: bytes | str, name: str) -> str:
         raise InvalidClinic([Problem(name, "is not UTF-8 text")]) from None
 
 
+class _PropertyTolerantParser(ComponentIcalParser):
+    """icalendar's parser, keeping a property value it cannot parse in every component, not only in VEVENT.
+
+    icalendar records an unparsable value (``component.errors``, the value a ``vBroken``) only in the
+    components it marks ``ignore_exceptions`` (VEVENT); in any other (VALARM, AVAILABLE, VAVAILABILITY,
+    VTIMEZONE, VTODO) it raises, and one ``TRIGGER:PT-2H`` in an alarm refused the whole file. Recorded
+    the same way everywhere, a broken value is what the checks make of it: ignored where the reader does
+    not use it (an alarm, a to-do), the component's problem where it does (an AVAILABLE's DTSTART, a
+    VTIMEZONE's offsets). Lines that are not content lines still raise.
+    """
+
+    def handle_property_parse_error(
+        self, exception: Exception, name: str, params: Parameters, val: str, line: Contentline
+    ) -> None:
+        component = self.component
+        if component is None or component.ignore_exceptions or name[:2].upper() == "X-":
+            super().handle_property_parse_error(exception, name, params, val, line)
+            return
+        factory = self.get_factory_for_property(name, params)
+        broken = vBroken.from_parse_error(
+            raw_value=val,
+            params=params,
+            property_name=name,
+            expected_type=getattr(factory, "__name__", "unknown"),
+            error=exception,
+        )
+        component.errors.append((name, str(exception)))
+        component.add(name, broken, encode=False)
+
+
+def _components(data: bytes) -> list[icalendar.Component]:
+    """Every top-level component of ``data``, parsed by :class:`_PropertyTolerantParser`."""
+    return _PropertyTolerantParser(data, ComponentFactory(), icalendar.Component.types_factory).parse()
+
+
 def _parse_text(text: str, name: str, *, bare: bool = False) -> tuple[icalendar.Component, bool]:
     """The VCALENDAR, and whether it was made around bare components (see :func:`_parse`)."""
     try:
         # Always bytes: icalendar reads a one-line str as a file path.
-        components = icalendar.Component.from_ical(text.encode("utf-8"), multiple=True)
+        components = _components(text.encode("utf-8"))
     except _TRIPS:
         line, rule = _bad_line(text)
         raise InvalidClinic([Problem(name if line is None else f"{name}:line {line}", rule)]) from None
@@ -66,6 +106,8 @@ def _parse_text(text: str, name: str, *, bare: bool = False) -> tuple[icalendar.
         line, rule = _bad_line(text)
         if line is not None:
             raise InvalidClinic([Problem(f"{name}:line {line}", rule)])
+        if rule == _NOT_CLOSED:  # icalendar drops a component left open: say so rather than count VCALENDARs
+            raise InvalidClinic([Problem(name, rule)])
         hint = "" if bare else "; bare VEVENTs are read only without strict"
         raise InvalidClinic(
             [Problem(name, f"must hold exactly one VCALENDAR (BEGIN:VCALENDAR ... END:VCALENDAR){hint}")]
@@ -74,9 +116,9 @@ def _parse_text(text: str, name: str, *, bare: bool = False) -> tuple[icalendar.
 
 
 def _component_lines(text: str, name: str) -> dict[str, int]:
-    """The line each VEVENT, VAVAILABILITY and AVAILABLE begins on, by the path the reader gives it."""
+    """The line each VEVENT, VAVAILABILITY, VTIMEZONE and AVAILABLE begins on, by the path the reader gives it."""
     lines: dict[str, int] = {}
-    counts: dict[str, int] = {"VEVENT": 0, "VAVAILABILITY": 0}
+    counts: dict[str, int] = {"VEVENT": 0, "VAVAILABILITY": 0, "VTIMEZONE": 0}
     stack: list[str] = []
     available = 0
     for number, line in _logical_lines(text):
@@ -101,6 +143,7 @@ def _component_lines(text: str, name: str) -> dict[str, int]:
     return lines
 
 
+_NOT_CLOSED: Final = "a component is not closed (BEGIN without END)"
 _CONTENT_LINE = re.compile(r"[A-Za-z0-9-]+(;[^:]*)?:")
 
 
@@ -121,7 +164,7 @@ def _bad_line(text: str) -> tuple[int | None, str]:
         elif head.upper() == "END" and (not stack or stack.pop() != value.strip().upper()):
             return number, "END does not close the component its BEGIN opened"
     if stack:
-        return None, "a component is not closed (BEGIN without END)"
+        return None, _NOT_CLOSED
     return None, "is not iCalendar (RFC 5545) content"
 
 

@@ -8,7 +8,7 @@ icalendar built from it) is compared with every IANA zone: one that has the same
 instant of the window (at least a year, so a whole DST cycle is seen) is the zone the calendar means
 there, and its wall times go through ``zones.instant_of`` like any other. Zones that agree over the
 window give the same instants there, so which of them is chosen does not change a result; the one whose
-city the TZID names is preferred.
+city the TZID names is preferred, then the one CLDR maps a Windows zone to.
 """
 
 from __future__ import annotations
@@ -52,6 +52,9 @@ def observances_yearly(vtimezone: Any) -> bool:
     return True
 
 
+_PRIMARY = frozenset(WINDOWS_TO_OLSON.values())  # the IANA zone CLDR names for each Windows zone
+
+
 def _candidates() -> tuple[str, ...]:
     """IANA zones to compare with: one for every Windows zone (CLDR: every distinct set of rules in use)
     and the zones icalendar knows to be equivalent to them (so a TZID's city can pick its own name)."""
@@ -91,7 +94,9 @@ def zone_of_vtimezone(tzid: str, tzinfo: dt.tzinfo, low: dt.datetime, high: dt.d
             matches.append(name)
     if not matches:
         return None
-    return min(matches, key=lambda n: (not _named(n, hints), n))
+    # The zone the TZID's city names, else the one CLDR maps a Windows zone to (Europe/Berlin rather
+    # than its equivalent Arctic/Longyearbyen), else the first by name: the same instants either way.
+    return min(matches, key=lambda n: (not _named(n, hints), n not in _PRIMARY, n))
 
 
 def _agrees(offset: Offset, days: Sequence[dt.datetime], wanted: Sequence[int | None]) -> bool:

@@ -330,12 +330,23 @@ def test_load_allows_null_for_optional_keys() -> None:
 
 
 def test_unknown_time_zone_alone_raises_unknown_time_zone() -> None:
-    """When an unknown IANA zone is the only problem, UnknownTimeZone names its path and the zone."""
+    """When an unknown IANA zone is the only problem, UnknownTimeZone names its path; the zone is an attribute."""
     raw = base()
     raw["locations"][1]["time_zone"] = "Mars/Olympus_Mons"
     with pytest.raises(UnknownTimeZone) as caught:
         load_clinic(raw)
     assert (caught.value.path, caught.value.zone) == ("$.locations[1].time_zone", "Mars/Olympus_Mons")
+    assert str(caught.value) == "$.locations[1].time_zone: unknown IANA time zone"
+
+
+def test_unknown_time_zone_message_never_echoes_the_value_given() -> None:
+    """A long or odd time_zone (300 characters here) is not repeated in the message: path and rule only."""
+    raw = base()
+    raw["locations"][1]["time_zone"] = "Mars/" + "x" * 295
+    with pytest.raises(UnknownTimeZone) as caught:
+        load_clinic(raw)
+    assert "Mars" not in str(caught.value)
+    assert str(caught.value) == "$.locations[1].time_zone: unknown IANA time zone"
 
 
 def test_unknown_time_zone_among_other_problems_is_one_of_them() -> None:

@@ -609,6 +609,7 @@ def test_source_must_exist_in_the_clinic() -> None:
          "is not an iCalendar content line (NAME;PARAMS:VALUE)"),
         ("BEGIN:VCALENDAR\nBEGIN:VEVENT\nEND:VCALENDAR\n", "ana.ics:line 3",
          "END does not close the component its BEGIN opened"),
+        ("BEGIN:VCALENDAR\nBEGIN:VEVENT\nEND:VEVENT\n", "ana.ics", "a component is not closed (BEGIN without END)"),
         ("BEGIN:VEVENT\nUID:a\nEND:VEVENT\n", "ana.ics",
          "must hold exactly one VCALENDAR (BEGIN:VCALENDAR ... END:VCALENDAR); "
          "bare VEVENTs are read only without strict"),
@@ -914,3 +915,102 @@ def test_custom_tzid_is_resolved_from_its_vtimezone() -> None:
     assert items.notes == (
         "ana.ics:VTIMEZONE[0]: a custom TZID, read as Europe/Berlin (same UTC offsets and transitions over the window)",
     )
+
+
+# ---- values the reader does not use, and time zones a file does not define (issue 11) ---------------
+
+CET = (
+    "BEGIN:VTIMEZONE\nTZID:{tzid}\nBEGIN:STANDARD\nDTSTART:19701025T030000\nRRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\n"
+    "TZOFFSETFROM:{summer}\nTZOFFSETTO:+0100\nEND:STANDARD\nBEGIN:DAYLIGHT\nDTSTART:19700329T020000\n"
+    "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\nTZOFFSETFROM:+0100\nTZOFFSETTO:+0200\nEND:DAYLIGHT\nEND:VTIMEZONE"
+)
+BERLIN_NINE = "2025-06-02T09:00+02:00"
+
+
+def test_an_unparsable_value_in_an_alarm_does_not_refuse_the_file() -> None:
+    """Allows: an alarm's TRIGGER written ``PT-2H`` (RFC 5545 says ``-PT2H``) is a value the reader does not
+    use: the event is read, in lenient and in strict mode (it refused the whole file as a bad line);
+    likewise a to-do's unparsable DUE."""
+    alarm = "BEGIN:VALARM\nACTION:DISPLAY\nTRIGGER;RELATED=START:PT-2H\nEND:VALARM"
+    todo = "BEGIN:VTODO\nUID:t\nDUE:tomorrow\nEND:VTODO"  # nor does a to-do's value
+    text = ics(f"UID:a\nDTSTART:20250602T150000Z\nDURATION:PT30M\n{alarm}", todo)
+    for strict in (False, True):
+        items = read(text, strict=strict)
+        assert spans(items) == [(minutes("2025-06-02T15:00Z"), minutes("2025-06-02T15:30Z"))]
+        assert items.skipped == ("ana.ics:VTODO: not read (only VEVENT and VAVAILABILITY are)",)
+
+
+def test_an_unparsable_value_the_reader_uses_in_an_available_skips_that_available() -> None:
+    """Forbids: an AVAILABLE whose DTSTART cannot be parsed is skipped at its path and line (strict: a
+    problem there), no longer a refusal of the whole file as a bad line; its siblings are read."""
+    good = "BEGIN:AVAILABLE\nUID:ok\nDTSTART:20250602T140000Z\nDTEND:20250602T160000Z\nEND:AVAILABLE"
+    bad = f"BEGIN:AVAILABLE\nUID:bad\nSUMMARY:{SECRET}\nDTSTART:2025-06-03 09:00\nDURATION:PT2H\nEND:AVAILABLE"
+    text = ics(f"BEGIN:VAVAILABILITY\nUID:v\nDTSTAMP:20250101T000000Z\n{good}\n{bad}\nEND:VAVAILABILITY")
+    items = read(text)
+    assert [(o.start, o.end) for o in items.open_times] == [
+        (minutes("2025-06-02T14:00Z"), minutes("2025-06-02T16:00Z"))
+    ]
+    assert items.skipped == (
+        "ana.ics:VAVAILABILITY[0].AVAILABLE[1] (line 12): not read: DTSTART is not an RFC 5545 DATE or DATE-TIME",
+    )
+    assert Problem("ana.ics:VAVAILABILITY[0].AVAILABLE[1].DTSTART", "is not an RFC 5545 DATE or DATE-TIME") in problems(
+        text
+    )
+    assert all(SECRET not in line for line in items.skipped)
+
+
+def test_a_broken_vtimezone_of_an_iana_tzid_is_skipped_and_the_zone_used() -> None:
+    """Allows: a VTIMEZONE ``Europe/Berlin`` with a TZOFFSETFROM of 53 hours is never consulted (an IANA
+    TZID is read as that zone): it is listed in ``skipped`` and the event is read; strict refuses it."""
+    text = ics(CET.format(tzid="Europe/Berlin", summer="+5328"), "UID:a\nDTSTART;TZID=Europe/Berlin:20250602T090000")
+    items = read(text.replace("UID:a\n", "UID:a\nDURATION:PT30M\n"))
+    assert [b.start for b in items.busy] == [minutes(BERLIN_NINE)]
+    assert items.skipped == (
+        "ana.ics:VTIMEZONE[0] (line 4): not read: STANDARD[0].TZOFFSETFROM "
+        "is not an RFC 5545 UTC offset (such as -0500)",
+    )
+    assert Problem(
+        "ana.ics:VTIMEZONE[0].STANDARD[0].TZOFFSETFROM", "is not an RFC 5545 UTC offset (such as -0500)"
+    ) in problems(text)
+
+
+def test_a_broken_vtimezone_of_a_custom_tzid_skips_the_events_that_need_it() -> None:
+    """Forbids: the same broken VTIMEZONE under a TZID of its own cannot say what the wall times mean."""
+    items = read(clinic_time(summer="+5328"))
+    assert items.busy == ()
+    assert "ana.ics:VEVENT[0] (line 19): not read: DTSTART its TZID's VTIMEZONE has a value that cannot be parsed" in (
+        items.skipped
+    )
+
+
+def clinic_time(summer: str = "+0200") -> str:
+    """A calendar defining the TZID ``Clinic Time`` (CET rules) with one event at 09:00 on 2 June 2025."""
+    return ics(
+        CET.format(tzid="Clinic Time", summer=summer),
+        'UID:a\nDTSTART;TZID="Clinic Time":20250602T090000\nDURATION:PT30M',
+    )
+
+
+def test_a_custom_tzid_is_read_by_its_own_file_s_vtimezone() -> None:
+    """Allows: a file defining ``Clinic Time`` reads its events in it (here CET, so Europe/Berlin, the
+    CLDR zone preferred over an equivalent such as Arctic/Longyearbyen when the TZID names no city)."""
+    items = read(clinic_time())
+    assert [b.start for b in items.busy] == [minutes(BERLIN_NINE)]
+    assert items.notes == (
+        "ana.ics:VTIMEZONE[0]: a custom TZID, read as Europe/Berlin (same UTC offsets and transitions over the window)",
+    )
+
+
+def test_a_tzid_defined_only_by_another_file_names_no_time_zone() -> None:
+    """Forbids: icalendar keeps every VTIMEZONE it parsed for the life of the process; a file using
+    ``Clinic Time`` without defining it is not read by another file's definition, whatever was read first."""
+    alone = ics('UID:b\nDTSTART;TZID="Clinic Time":20250602T090000\nDURATION:PT30M')
+    before = read(alone)
+    assert len(read(clinic_time()).busy) == 1  # Clinic Time is now in icalendar's cache
+    after = read(alone)
+    for items in (before, after):
+        assert items.busy == ()
+        assert items.skipped == (
+            "ana.ics:VEVENT[0] (line 4): not read: DTSTART its TZID names no time zone (an IANA or Windows name, "
+            "or a VTIMEZONE)",
+        )

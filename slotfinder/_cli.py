@@ -13,11 +13,14 @@ import sys
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slotfinder import __version__
 from slotfinder._errors import InvalidRequest, Problem, SlotfinderError
 from slotfinder._limits import Limits, depth_rule, exceeded, limits_in_force, load_limits, shape_problems
+
+if TYPE_CHECKING:
+    from slotfinder.fhir._bulk import BulkPublication
 
 __all__ = ["main"]
 
@@ -43,9 +46,15 @@ def _parser(planning: bool = False) -> argparse.ArgumentParser:
     _search_options(find)
     demo = commands.add_parser("demo", help="answer the bundled example request against the demo clinic")
     _search_options(demo)
-    imports = commands.add_parser("import", help="load calendars into a store: clinic JSON, FHIR bundle, .ics")
+    imports = commands.add_parser(
+        "import", help="load calendars into a store: clinic JSON, FHIR bundle, SMART $bulk-publish, .ics"
+    )
     imports.add_argument("--db", required=True, help="SQLite calendar store (created when missing)")
-    imports.add_argument("sources", nargs="+", help="clinic JSON, FHIR R4 Bundle JSON, .ics files, or a calendar map")
+    imports.add_argument(
+        "sources",
+        nargs="+",
+        help="clinic JSON, FHIR R4 Bundle JSON, a $bulk-publish manifest or its folder (SMART Scheduling Links), .ics",
+    )
     imports.add_argument("--map", help="calendar map JSON: which provider or room and location each .ics is")
     imports.add_argument("--from", dest="first", help="first local date of .ics expansion (default: 30 days ago)")
     imports.add_argument("--to", dest="last", help="last local date of .ics expansion (default: a year after --from)")
@@ -280,9 +289,41 @@ def _dates(args: argparse.Namespace) -> tuple[dt.date, dt.date]:
     return first, last
 
 
+_NOT_A_BUNDLE = (
+    "a single FHIR resource, not a Bundle: gather its Schedules and Slots (and the Locations they name) into "
+    "a collection Bundle, or give the folder of their $bulk-publish manifest (see docs/fhir.md)"
+)
+_CLINIC_COUNTS = ("providers", "locations", "visit_types", "templates", "openings", "open_times", "busy")
+
+
+def _clinic_counts(data: Any) -> str:
+    """What a clinic file holds, counted: ``a clinic of 6 providers, 3 locations, ...`` (lists it has only)."""
+    counts = [
+        f"{len(data[key])} {key.replace('_', ' ')}"
+        for key in _CLINIC_COUNTS
+        if isinstance(data, dict) and isinstance(data.get(key), list)
+    ]
+    return f"a clinic of {', '.join(counts)}" if counts else "a clinic"
+
+
+def _publication(path: str, limits: Limits) -> BulkPublication:
+    """The SMART Scheduling Links publication of a manifest file or of the folder holding ``$bulk-publish``."""
+    from slotfinder.fhir._bulk import MANIFEST, load_bulk_publication
+
+    if path == "-":
+        raise _InputError("-: a $bulk-publish manifest is read from its file or folder (its files are beside it)")
+    if Path(path).is_dir() and not (Path(path) / MANIFEST).is_file():
+        raise _InputError(f"{path}: a folder without a {MANIFEST} manifest (a SMART Scheduling Links publication)")
+    try:
+        return load_bulk_publication(path, limits=limits)
+    except OSError as error:
+        raise _InputError(f"{path}: cannot read ({error.strerror})") from None
+
+
 def _import(args: argparse.Namespace) -> int:
     """Each file: a clinic, or a calendar whose counts are printed (applied, skipped and why); a calendar
     that applies nothing is named on stderr and the command exits 2 (after the other files)."""
+    from slotfinder.fhir._bulk import is_bulk_manifest
     from slotfinder.ical._read import declared_source, load_calendar_map
     from slotfinder.store._imports import ical_envelope, import_summary
     from slotfinder.store._sqlite import CalendarStore
@@ -301,13 +342,22 @@ def _import(args: argparse.Namespace) -> int:
                     strict=args.strict,
                 )  # fmt: skip
                 done = store.import_calendar("ical", body)
+                notes = []
             else:
-                data = _read_json(path, limits)
-                if isinstance(data, dict) and data.get("resourceType") == "Bundle":
+                data = None if Path(path).is_dir() else _read_json(path, limits)
+                if data is None or is_bulk_manifest(data):
+                    publication = _publication(path, limits)
+                    done = store.import_calendar("fhir", publication.envelope())
+                    read = ", ".join(f"{n} {kind}" for kind, n in publication.resources().items()) or "nothing"
+                    notes = [f"read {read} ({len(publication.files)} files)"]
+                elif isinstance(data, dict) and data.get("resourceType") == "Bundle":
                     done = store.import_calendar("fhir", json.dumps(data))
+                    notes = []
+                elif isinstance(data, dict) and "resourceType" in data:
+                    raise _InputError(f"{path}: {_NOT_A_BUNDLE}")
                 else:
                     done = store.load_clinic(data)
-                    sys.stdout.write(f"{path}: imported (log {done.seq})\n")
+                    sys.stdout.write(f"{path}: imported (log {done.seq}): {_clinic_counts(data)}\n")
                     for note in done.anomalies:
                         sys.stdout.write(f"  {note}\n")
                     continue
@@ -316,7 +366,7 @@ def _import(args: argparse.Namespace) -> int:
             record = entry.record
             busy, open_times, lines = import_summary(record, done.anomalies)
             sys.stdout.write(f"{path}: imported (log {done.seq}): {lines[0]}\n")
-            for line in [*lines[1:], *done.anomalies]:
+            for line in [*notes, *lines[1:], *done.anomalies]:
                 sys.stdout.write(f"  {line}\n")
             if busy + open_times == 0:
                 empty.append(path)

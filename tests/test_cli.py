@@ -187,3 +187,85 @@ def test_demo_shows_the_follow_up_series_as_offers() -> None:
     assert offers
     assert all(steps == ["step:1/4", "step:2/4", "step:3/4", "step:4/4"] for steps in offers.values())
     assert "best chains by dynamic programming" in done.stderr
+
+
+FHIR_DATA = Path(__file__).resolve().parent / "data" / "fhir"
+DEMO_CLINIC = Path(__file__).resolve().parents[1] / "slotfinder" / "data" / "demo_clinic.json"
+
+
+def test_import_of_a_smart_bulk_publication_prints_its_counts(tmp_path: Path) -> None:
+    """`slotfinder import` takes the folder of a $bulk-publish manifest (or the manifest): what it read,
+    applied and skipped, each reason counted once per reason (not per Schedule); a clinic import says what
+    the clinic holds."""
+    db = str(tmp_path / "c.db")
+    clinic = run("import", "--db", db, str(FHIR_DATA / "real" / "clinic.json"))
+    assert clinic.returncode == 0, clinic.stderr
+    assert clinic.stdout.endswith(
+        ": imported (log 1): a clinic of 5 providers, 5 locations, 3 visit types, 2 templates\n"
+    )
+    for target in (FHIR_DATA / "smart-bulk", FHIR_DATA / "smart-bulk" / "$bulk-publish"):
+        done = run("import", "--db", db, str(target))
+        assert done.returncode == 0, done.stderr
+        lines = done.stdout.splitlines()
+        assert lines[0].endswith(": applied 60 (0 busy, 60 open), skipped 248")
+        assert lines[1:4] == [
+            "  read 10 Location, 10 Schedule, 300 Slot (7 files)",
+            "  skipped 240: its Schedule is skipped",
+            "  skipped 8: its location is not one of the clinic's, so the Schedule is skipped",
+        ]
+        assert "  skipped: slots-2021-W13.ndjson:20:$: its Schedule (schedules.ndjson:10:$) is skipped" in lines
+        assert "Pittsfield" not in done.stdout and "ehr-portal" not in done.stdout
+
+
+def test_import_of_a_publication_that_applies_nothing_exits_2(tmp_path: Path) -> None:
+    """SMART's sites are not the demo clinic's: every Slot skipped, the folder named on stderr, exit 2."""
+    db = str(tmp_path / "c.db")
+    assert run("import", "--db", db, str(DEMO_CLINIC)).returncode == 0
+    done = run("import", "--db", db, str(FHIR_DATA / "smart-bulk"))
+    assert done.returncode == 2
+    assert "applied 0 (0 busy, 0 open), skipped 310" in done.stdout
+    assert f"slotfinder: {FHIR_DATA / 'smart-bulk'}: applied nothing" in done.stderr
+
+
+def test_import_refuses_a_lone_resource_a_folder_without_manifest_and_a_broken_publication(tmp_path: Path) -> None:
+    """One line each, exit 2, never a value of the files."""
+    db = str(tmp_path / "c.db")
+    assert run("import", "--db", db, str(DEMO_CLINIC)).returncode == 0
+    lone = run("import", "--db", db, str(FHIR_DATA / "real" / "hl7-r4" / "Slot-1.json"))
+    assert lone.returncode == 2
+    assert lone.stderr.startswith("slotfinder: ") and ": a single FHIR resource, not a Bundle: " in lone.stderr
+    empty = run("import", "--db", db, str(tmp_path))
+    assert empty.returncode == 2
+    assert (
+        empty.stderr
+        == f"slotfinder: {tmp_path}: a folder without a $bulk-publish manifest (a SMART Scheduling Links publication)\n"
+    )
+    folder = tmp_path / "pub"
+    folder.mkdir()
+    manifest = json.loads((FHIR_DATA / "smart-bulk" / "$bulk-publish").read_text())
+    (folder / "$bulk-publish").write_text(json.dumps(manifest))
+    for name in ("locations.ndjson", "schedules.ndjson"):
+        (folder / name).write_text((FHIR_DATA / "smart-bulk" / name).read_text())
+    missing = run("import", "--db", db, str(folder))
+    assert missing.returncode == 2
+    assert missing.stderr.startswith("slotfinder: invalid clinic: $bulk-publish:$.output[2].url: names no file")
+    assert "raw.githubusercontent" not in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_ics_import_that_applies_nothing_exits_2_with_its_counts(tmp_path: Path) -> None:
+    """An .ics whose only event is broken: counted (applied 0, skipped 1, the reason), named on stderr, exit 2;
+    nothing of its SUMMARY printed."""
+    db = str(tmp_path / "c.db")
+    assert run("import", "--db", db, str(DEMO_CLINIC)).returncode == 0
+    ics = tmp_path / "ana.ics"
+    ics.write_text(
+        "BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//slotfinder tests//EN\nX-SLOTFINDER-PROVIDER:1234567890\n"
+        "X-SLOTFINDER-LOCATION:res-3n\nBEGIN:VEVENT\nUID:no-start@example.org\nDTSTAMP:20251001T000000Z\n"
+        "SUMMARY:Call Jane Q. Patient\nEND:VEVENT\nEND:VCALENDAR\n"
+    )
+    done = run("import", "--db", db, str(ics), "--from", "2025-10-01", "--to", "2025-12-31")
+    assert done.returncode == 2
+    assert done.stdout.splitlines()[0].endswith(": applied 0 (0 busy, 0 open), skipped 1")
+    assert "  skipped 1: not read: DTSTART is required" in done.stdout
+    assert f"slotfinder: {ics}: applied nothing" in done.stderr
+    assert "Jane" not in done.stdout + done.stderr

@@ -42,6 +42,7 @@ __all__ = [
     "FhirItems",
     "is_bundle",
     "read_fhir_bundle",
+    "read_resources",
     "slot_window",
 ]
 
@@ -137,9 +138,18 @@ def _type_name(value: Any) -> str:
 class _BundleReader:
     """One pass over one bundle; problems and skipped notes are collected, not raised, until the end."""
 
-    def __init__(self, bundle: Any, clinic: Clinic) -> None:
+    def __init__(
+        self,
+        bundle: Any,
+        clinic: Clinic,
+        *,
+        resources: Sequence[Reader] | None = None,
+        problems: Problems | None = None,
+    ) -> None:
+        """Read ``bundle``; or, with ``resources`` (each at its own path, recording into ``problems``: the
+        lines of a bulk publication), those resources as if they were the entries of a Bundle."""
         self.clinic = clinic
-        self.problems = Problems()
+        self.problems = problems if problems is not None else Problems()
         self.skipped: list[str] = []
         self.open_times: list[OpenTime] = []
         self.busy: list[Busy] = []
@@ -149,7 +159,12 @@ class _BundleReader:
         self.schedules: dict[str, _Schedule] = {}  # by the Schedule's path
         self.notes: list[str] = []
         self._roles: list[tuple[str, tuple[str, ...], tuple[str, ...]]] | None = None  # see roles()
-        self.is_bundle = self._index(Reader(bundle, "$", self.problems, _FHIR))
+        if resources is None:
+            self.is_bundle = self._index(Reader(bundle, "$", self.problems, _FHIR))
+            return
+        for resource in resources:
+            self._add(resource, None)
+        self.is_bundle = True
 
     def skip(self, path: str, reason: str) -> None:
         self.skipped.append(f"{path}: {reason}")
@@ -173,16 +188,20 @@ class _BundleReader:
                 if "resource" not in entry.value:
                     self.skip(entry.path, "entry without a resource")
                 continue
-            kind = resource.at("resourceType").string(required=True)
-            if kind is None:
-                continue
-            self.resources.append(resource)
-            if url is not None:
-                self.by_url.setdefault(url, resource)
-            rid = resource.value.get("id")
-            if isinstance(rid, str):
-                self.by_type_id.setdefault((kind, rid), resource)
+            self._add(resource, url)
         return True
+
+    def _add(self, resource: Reader, url: str | None) -> None:
+        """Index one resource (a JSON object) by ``url`` (its entry's fullUrl) and by Type/id."""
+        kind = resource.at("resourceType").string(required=True)
+        if kind is None:
+            return
+        self.resources.append(resource)
+        if url is not None:
+            self.by_url.setdefault(url, resource)
+        rid = resource.value.get("id")
+        if isinstance(rid, str):
+            self.by_type_id.setdefault((kind, rid), resource)
 
     def run(self) -> None:
         for resource in self.resources:
@@ -658,6 +677,24 @@ def read_fhir_bundle(bundle: Mapping[str, Any], clinic: Clinic, *, limits: Limit
     reader = _BundleReader(bundle, clinic)
     if reader.is_bundle:
         reader.run()
+    return _items(reader)
+
+
+def read_resources(
+    resources: Sequence[Reader], problems: Problems, clinic: Clinic, skipped: Sequence[str] = ()
+) -> FhirItems:
+    """``resources`` (JSON objects, each at its own path, recording into ``problems``) read as the entries of
+    one Bundle, after the ``skipped`` lines of whoever gathered them: the lines of a bulk publication.
+
+    The caller checks the limits. Raises :class:`InvalidClinic` with every problem in ``problems``.
+    """
+    reader = _BundleReader(None, clinic, resources=resources, problems=problems)
+    reader.skipped += skipped
+    reader.run()
+    return _items(reader)
+
+
+def _items(reader: _BundleReader) -> FhirItems:
     reader.problems.raise_if_any(InvalidClinic)
     return FhirItems(
         open_times=tuple(reader.open_times),

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections import Counter
 
 import attrs
 
 from slotfinder._domain import Busy, Clinic, OpenTime
 
-__all__ = ["add_items", "ical_envelope", "import_summary", "read_import"]
+__all__ = ["add_items", "ical_envelope", "import_summary", "read_import", "skip_reason"]
+
+_NAMED_PATH = re.compile(r" \([^()]*\$[^()]*\)")  # " ($.entry[5].resource)", " (schedules.ndjson:3:$)"
 
 
 def ical_envelope(
@@ -60,11 +63,17 @@ def add_items(clinic: Clinic, busy: tuple[Busy, ...], open_times: tuple[OpenTime
 
 
 def read_import(kind: str, body: str, clinic: Clinic) -> tuple[tuple[Busy, ...], tuple[OpenTime, ...], tuple[str, ...]]:
-    """The busy and open time an import (``kind`` "fhir" or "ical") adds to ``clinic``, and what was skipped."""
+    """The busy and open time an import (``kind`` "fhir": a Bundle or a bulk publication's envelope; or
+    "ical") adds to ``clinic``, and what was skipped."""
     if kind == "fhir":
-        from slotfinder.fhir import read_fhir_bundle
+        from slotfinder.fhir import BulkPublication, read_bulk_publication, read_fhir_bundle
+        from slotfinder.fhir._bulk import is_bulk_envelope
 
-        found = read_fhir_bundle(json.loads(body), clinic)
+        data = json.loads(body)
+        if is_bulk_envelope(data):  # a SMART Scheduling Links publication: BulkPublication.envelope()
+            found = read_bulk_publication(BulkPublication.from_envelope(data), clinic)
+        else:
+            found = read_fhir_bundle(data, clinic)
         return found.busy, found.open_times, found.skipped
     from slotfinder.ical._read import CalendarSource, read_ical
 
@@ -76,17 +85,21 @@ def read_import(kind: str, body: str, clinic: Clinic) -> tuple[tuple[Busy, ...],
     return items.busy, items.open_times, items.skipped
 
 
+def skip_reason(note: str) -> str:
+    """The reason of a skipped line, counted with its like: without the line's path, nor a path it names in
+    parentheses (``its Schedule ($.entry[5].resource) is skipped`` -> ``its Schedule is skipped``)."""
+    text = note.removeprefix("skipped: ")
+    _, sep, why = text.partition(": ")
+    return _NAMED_PATH.sub("", why if sep else text)
+
+
 def import_summary(record: str, anomalies: tuple[str, ...]) -> tuple[int, int, list[str]]:
     """What one import applied and skipped, from its log record (``dump_items``) and its anomalies:
     ``(busy items, open times, lines)``, the lines saying ``applied N (...), skipped M`` and each reason
     with its count. Reasons are the reader's (paths and rules only, never a value of the file)."""
     data = json.loads(record)
     busy, open_times = len(data.get("busy", [])), len(data.get("open_times", []))
-    reasons: Counter[str] = Counter()
-    for note in anomalies:
-        text = note.removeprefix("skipped: ")
-        _, sep, why = text.partition(": ")
-        reasons[why if sep else text] += 1
+    reasons = Counter(skip_reason(note) for note in anomalies)
     lines = [
         f"applied {busy + open_times} ({busy} busy, {open_times} open), skipped {sum(reasons.values())}",
         *(f"skipped {n}: {why}" for why, n in reasons.most_common()),

@@ -138,10 +138,15 @@ class PreparedClinic:
         """The next prepared clinic after a booking, hold or cancellation: the busy items equal to one of
         ``removed`` dropped, ``added`` appended; the busy index is updated, not rebuilt."""
         added, removed = tuple(added), tuple(removed)
-        spans = {(b.start, b.end) for b in removed}
-        dropped = [b for b in self._clinic.busy if (b.start, b.end) in spans and b in removed]
-        gone = {id(b) for b in dropped}
-        busy = (*(b for b in self._clinic.busy if id(b) not in gone), *added)
+        busy = self._clinic.busy
+        dropped: list[Busy] = []
+        if removed:  # a cancellation: one pass over the items (a booking alone only appends)
+            spans = {(b.start, b.end) for b in removed}
+            at = [i for i, b in enumerate(busy) if (b.start, b.end) in spans and b in removed]
+            dropped = [busy[i] for i in at]
+            for i in reversed(at):
+                busy = busy[:i] + busy[i + 1 :]
+        busy = busy + added
         clinic = attrs.evolve(self._clinic, busy=busy)
         index = self._busy.changed(added, dropped)
         return PreparedClinic(

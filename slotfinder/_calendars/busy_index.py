@@ -17,7 +17,7 @@ from attrs import frozen
 from slotfinder._calendars.intervals import Columns, Interval, as_columns, merge, merge_columns
 from slotfinder._domain import Busy, BusyKind, PatientId
 
-__all__ = ["EDGE_BASE", "EDGE_SPAN", "BusyIndex"]
+__all__ = ["EDGE_BASE", "EDGE_SPAN", "BusyIndex", "ProviderLine"]
 
 
 def _same_patient(a: PatientId, b: PatientId) -> bool:
@@ -61,6 +61,8 @@ class BusyIndex:
         self._reserved: dict[tuple[str, Any], _Reserved] = {}
         self._combined: dict[tuple[object, ...], Columns] = {}
         self._edge_keys: tuple[dict[str, int], Columns] | None = None
+        self._edge_columns: dict[str, Columns] = {}  # per provider, made on use (kept for untouched ones)
+        self._lines: dict[bool, _Line] = {}  # every provider's fixed busy time on one line, per ``buffered``
 
     def changed(self, added: Iterable[Busy], removed: Iterable[Busy]) -> BusyIndex | None:
         """The index of this one's items less ``removed`` (items of this index, matched by identity), then
@@ -127,7 +129,21 @@ class BusyIndex:
         }
         same_edges = all(new._edges.get(p) == self._edges.get(p) for p in providers)
         new._edge_keys = self._edge_keys if same_edges else None
+        new._edge_columns = {k: v for k, v in self._edge_columns.items() if k not in providers}
+        new._lines = {buffered: line.without(providers) for buffered, line in self._lines.items()}
         return new
+
+    def plain(self, location_id: str) -> bool:
+        """Whether nothing closes the location: then a provider's busy time there is on :meth:`provider_line`."""
+        return location_id not in self._closures
+
+    def provider_line(self, buffered: bool = True) -> ProviderLine:
+        """Every provider's busy time on one line (see :class:`ProviderLine`); a change of busy items makes
+        again only the providers it touches."""
+        line = self._lines.get(buffered)
+        if line is None:
+            line = self._lines[buffered] = _Line({}, {})
+        return line.built(self, buffered)
 
     def provider_busy(
         self, provider_id: str, location_id: str, visit_type: str | None, now: int, *, buffered: bool = True
@@ -216,15 +232,15 @@ class BusyIndex:
         """Every provider's booking starts and ends on one line, sorted: ``rank * EDGE_SPAN + EDGE_BASE +
         instant``, with the providers' ranks (built on first use, then kept)."""
         if self._edge_keys is None:
-            ranks = {p: i for i, p in enumerate(sorted(self._edges))}
-            shifted = [
-                tuple(np.array(edges, dtype=np.int64) + (ranks[p] * EDGE_SPAN + EDGE_BASE) for edges in self._edges[p])
-                for p in ranks
-            ]
-            empty = np.zeros(0, dtype=np.int64)
-            starts = np.concatenate([empty, *(s for s, _ in shifted)])
-            ends = np.concatenate([empty, *(e for _, e in shifted)])
-            self._edge_keys = (ranks, (starts, ends))
+            names = sorted(self._edges)
+            for p in names:
+                if p not in self._edge_columns:
+                    own = self._edges[p]
+                    self._edge_columns[p] = (np.array(own[0], dtype=np.int64), np.array(own[1], dtype=np.int64))
+            base = np.arange(len(names), dtype=np.int64) * EDGE_SPAN + EDGE_BASE
+            ranks = {p: i for i, p in enumerate(names)}
+            line = _line([self._edge_columns[p][0] for p in names], base)
+            self._edge_keys = (ranks, (line, _line([self._edge_columns[p][1] for p in names], base)))
         return self._edge_keys
 
     def booking_edges(self, provider_id: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
@@ -356,11 +372,15 @@ class _Reserved:
 
     def keeping_out(self, visit_type: str | None, now: int) -> npt.NDArray[np.bool_]:
         """``Busy.blocks(visit_type, now)`` of every item (all are reserved blocks)."""
+        return self.closed_to(visit_type) & (now < self.release)
+
+    def closed_to(self, visit_type: str | None) -> npt.NDArray[np.bool_]:
+        """Per item: not reserved for ``visit_type`` (so it keeps such a visit out until its release)."""
         closed = self._codes.get(visit_type)
         if closed is None:
             closed = np.array([visit_type not in r for r in self.reserved_for], dtype=bool)
             self._codes[visit_type] = closed
-        return closed & (now < self.release)
+        return closed
 
 
 EDGE_SPAN, EDGE_BASE = 1 << 34, 1 << 33  # each provider's stretch of the line of booking edges
@@ -397,3 +417,84 @@ def _view(
 def _conditional(item: Busy) -> bool:
     """A reserved block: whether it blocks depends on the visit type and on when one asks."""
     return item.kind is BusyKind.BLOCK and bool(item.reserved_for)
+
+
+@frozen
+class ProviderLine:
+    """Every provider's busy time on one line, ``rank * EDGE_SPAN + EDGE_BASE + instant`` (``ranks``): the
+    fixed time, merged (``fixed``), and the reserved blocks sorted by start (``reserved``) with what each
+    keeps out (:meth:`keeping_out`) and the longest one's length (``longest``)."""
+
+    ranks: dict[str, int]
+    fixed: Columns
+    reserved: Columns
+    release: npt.NDArray[np.int64]
+    longest: int
+    _closed_to: Callable[[str | None], npt.NDArray[np.bool_]]
+
+    def keeping_out(self, visit_type: str | None, now: int) -> npt.NDArray[np.bool_]:
+        """``Busy.blocks(visit_type, now)`` of every reserved block on the line."""
+        return self._closed_to(visit_type) & (now < self.release)
+
+
+class _Line:
+    """The providers' parts of a :class:`ProviderLine`, each made once, and the line (made on use)."""
+
+    def __init__(self, fixed: dict[str, Columns], reserved: dict[str, _Reserved]) -> None:
+        self._fixed, self._reserved = fixed, reserved
+        self._built: ProviderLine | None = None
+
+    def without(self, providers: set[Any]) -> _Line:
+        """This line with the parts of ``providers`` to be made again."""
+        if not providers:
+            return self  # the same items: share what is made
+        return _Line(
+            {k: v for k, v in self._fixed.items() if k not in providers},
+            {k: v for k, v in self._reserved.items() if k not in providers},
+        )
+
+    def built(self, index: BusyIndex, buffered: bool) -> ProviderLine:
+        if self._built is not None:
+            return self._built
+        view = index._views[buffered].fixed
+        names = sorted(index.by_provider)
+        for p in names:
+            if p not in self._fixed:
+                self._fixed[p] = as_columns(view.get(p, []))
+            items = index._conditional.get(p)
+            if items and p not in self._reserved:
+                self._reserved[p] = _Reserved(items, index._span)
+        base = np.arange(len(names), dtype=np.int64) * EDGE_SPAN + EDGE_BASE
+        fixed = _stacked([self._fixed[p] for p in names], base)
+        held = [i for i, p in enumerate(names) if p in self._reserved]
+        parts = [self._reserved[names[i]] for i in held]
+        lo, hi = _stacked([(r.lo(buffered), r.hi(buffered)) for r in parts], base[held])
+        order = np.argsort(lo, kind="stable")  # by start: the ranks stay apart, each provider's blocks sorted
+        reserved = (lo[order], hi[order])
+        spans = reserved[1] - reserved[0]
+        release = np.concatenate([np.zeros(0, dtype=np.int64), *(r.release for r in parts)])[order]
+        closed: dict[str | None, npt.NDArray[np.bool_]] = {}
+
+        def closed_to(visit_type: str | None) -> npt.NDArray[np.bool_]:
+            if visit_type not in closed:
+                none = np.ones(0, dtype=bool)
+                closed[visit_type] = np.concatenate([none, *(r.closed_to(visit_type) for r in parts)])[order]
+            return closed[visit_type]
+
+        ranks = {p: i for i, p in enumerate(names)}
+        longest = int(spans.max()) if spans.shape[0] else 0
+        self._built = ProviderLine(ranks, fixed, reserved, release, longest, closed_to)
+        return self._built
+
+
+def _stacked(parts: list[Columns], base: npt.NDArray[np.int64]) -> Columns:
+    """Columns of several resources on one line: each moved by its ``base``."""
+    return _line([lo for lo, _ in parts], base), _line([hi for _, hi in parts], base)
+
+
+def _line(parts: list[npt.NDArray[np.int64]], base: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Instants of several resources on one line: each part moved by its ``base``."""
+    empty = np.zeros(0, dtype=np.int64)
+    if not parts:
+        return empty
+    return np.concatenate(parts) + np.repeat(base, [part.shape[0] for part in parts])

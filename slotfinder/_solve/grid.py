@@ -60,14 +60,45 @@ class _Groups:
     ) -> Columns:
         """Every group's busy time (``lookup(provider, location, code, now)``) shifted onto the line."""
         lo, hi = int(self.cols.start.min()) - pad, int(self.cols.end.max()) + pad
-        parts_lo, parts_hi = [], []
-        for g, (provider_id, location_id) in enumerate(self.cols.keys):
+        index = self.prepared.busy
+        plain = np.array([index.plain(location_id) for _, location_id in self.cols.keys], dtype=bool)
+        first_lo, first_hi = self._plain_busy(plain, lo, hi, code, now, buffered)
+        parts_lo, parts_hi = [first_lo], [first_hi]
+        for g in np.flatnonzero(~plain).tolist():  # a closed location: looked up one group at a time
+            provider_id, location_id = self.cols.keys[g]
             a, b = window_slice(lookup(provider_id, location_id, code, now, buffered=buffered), lo, hi)
             parts_lo.append(a + (g * SPAN + BASE))
             parts_hi.append(b + (g * SPAN + BASE))
-        if not parts_lo:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        return np.concatenate(parts_lo), np.concatenate(parts_hi)
+        busy_lo, busy_hi = np.concatenate(parts_lo), np.concatenate(parts_hi)
+        if len(parts_lo) > 1 and plain.any():  # both kinds: back in the order of the line
+            order = np.argsort(busy_lo, kind="stable")
+            busy_lo, busy_hi = busy_lo[order], busy_hi[order]
+        return busy_lo, busy_hi
+
+    def _plain_busy(self, plain: BoolArray, lo: int, hi: int, code: str | None, now: int, buffered: bool) -> Columns:
+        """The busy time reaching into ``[lo, hi)`` of the groups at open locations, in group order: the
+        providers' fixed time and the reserved blocks that keep ``code`` out at ``now``, from the line."""
+        line = self.prepared.busy.provider_line(buffered)
+        groups = np.flatnonzero(plain)
+        rank = np.array([line.ranks.get(self.cols.keys[g][0], -1) for g in groups.tolist()], dtype=np.int64)
+        groups, rank = groups[rank >= 0], rank[rank >= 0]  # a provider with no busy item has nothing here
+        base = rank * EDGE_SPAN + EDGE_BASE
+        move = groups.astype(np.int64) * SPAN + BASE - base  # from the provider's place to the group's
+        fixed_lo, fixed_hi = line.fixed
+        at, owner = _ranges(np.searchsorted(fixed_hi, base + lo, side="right"), np.searchsorted(fixed_lo, base + hi))
+        busy_lo, busy_hi = fixed_lo[at] + move[owner], fixed_hi[at] + move[owner]
+        held_lo, held_hi = line.reserved
+        if held_lo.shape[0] == 0:
+            return busy_lo, busy_hi
+        first = np.searchsorted(held_lo, base + lo - line.longest)
+        at, owner = _ranges(first, np.searchsorted(held_lo, base + hi))
+        kept = (held_hi[at] > base[owner] + lo) & line.keeping_out(code, now)[at]
+        if not kept.any():
+            return busy_lo, busy_hi
+        at, owner = at[kept], owner[kept]
+        both_lo = np.concatenate((busy_lo, held_lo[at] + move[owner]))
+        both_hi = np.concatenate((busy_hi, held_hi[at] + move[owner]))
+        return merge_columns(both_lo, both_hi)
 
     def pieces(self, alignment: StartAlignment, index: BusyIndex, code: str | None, now: int) -> Pieces:
         """The blocks' pieces and anchors (``alignment.py``), in block order, shifted onto the line."""
@@ -185,6 +216,13 @@ def type_candidates(
         "local_minute": minute,
         "local_day": day,
     }
+
+
+def _ranges(first: IntpArray, last: IntpArray) -> tuple[IntpArray, IntpArray]:
+    """Every index of ``[first[i], last[i])`` over all ``i`` (in order), and the ``i`` it belongs to."""
+    count = np.maximum(last - first, 0)
+    owner = np.repeat(np.arange(first.shape[0]), count)
+    return np.arange(owner.shape[0]) - np.repeat(np.cumsum(count) - count, count) + first[owner], owner
 
 
 def _horizon(groups: _Groups, visit_type: VisitType | None, now: int, owner: IntpArray, rows: Rows) -> None:

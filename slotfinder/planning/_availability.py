@@ -19,7 +19,8 @@ from slotfinder.planning._minutes import DAY
 
 __all__ = ["Available", "next_available"]
 
-_STEPS = (2, 7, 28)  # ever wider windows (days) before the whole horizon: the answer is the same
+_STEPS = (DAY // 6, DAY, 2 * DAY, 7 * DAY, 28 * DAY)  # ever wider windows (minutes) before the whole horizon:
+# the answer is the same, and a large clinic's first appointments lie in its first hours
 
 
 @frozen
@@ -46,13 +47,13 @@ def next_available(
 
     Fewer are returned when the horizon holds fewer. Packing walks starts in time order, so the
     first ``count`` found in a shorter window are the first ``count`` of any longer one: windows of
-    2, 7 and 28 days are tried before the whole horizon. Pass a prepared clinic when asking often.
+    4 hours, 1, 2, 7 and 28 days are tried before the whole horizon. Pass a prepared clinic when asking often.
     """
     prepared = prepare(clinic)  # once for every window below
     settings = attrs.evolve(settings or Settings(), hard_preferences=False)
     found: list[Available] = []
-    for days in (*(d for d in _STEPS if d < horizon_days), horizon_days):
-        request = SlotRequest(start=now, end=now + days * DAY, visit_types=[VisitTypeFilter(visit_type)])
+    for minutes in (*(m for m in _STEPS if m < horizon_days * DAY), horizon_days * DAY):
+        request = SlotRequest(start=now, end=now + minutes, visit_types=[VisitTypeFilter(visit_type)])
         candidates = sorted(
             list_candidates(prepared, request, settings, now),
             key=lambda c: (c.start, c.provider_id, c.location_id, c.room or ""),

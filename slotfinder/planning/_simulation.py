@@ -172,15 +172,17 @@ class _Run:
         self.fate_rng = fate_rng
         self.requests: list[RequestRecord] = []
         self.bookings: list[BookingRecord] = []
-        self.items: list[Busy] = []  # the calendar item of each booking
+        self.items: list[tuple[Busy, ...]] = []  # the calendar items of each booking (the visit, then units)
         self.fates: list[tuple[int | None, bool]] = []  # cancel instant, no-show
 
     def prepared(self) -> PreparedClinic:
-        """The calendars now, prepared for the engine: after a change, the next prepared clinic (templates
-        that did not change are not expanded again)."""
-        if self._prepared.clinic is not self.clinic:
-            self._prepared = self._prepared.updated(self.clinic)
+        """The calendars now, prepared for the engine (each booking and cancellation moves it on with
+        ``with_busy``: the busy index is updated, templates are not expanded again)."""
         return self._prepared
+
+    def _change(self, added: Sequence[Busy] = (), removed: Sequence[Busy] = ()) -> None:
+        self._prepared = self._prepared.with_busy(added, removed)
+        self.clinic = self._prepared.clinic
 
     def arrive(self, arrival: Arrival, index: int) -> int | None:
         """Search, offer, choose and book; the booking's index when one is made."""
@@ -312,8 +314,8 @@ class _Run:
                  pool_units=need.units, visit_number=visit_number)
             for need in (visit_type.needs if visit_type is not None else ())
         ]  # fmt: skip
-        self.clinic = attrs.evolve(self.clinic, busy=(*self.clinic.busy, item, *taken))
-        self.items.append(item)
+        self._change(added=(item, *taken))
+        self.items.append((item, *taken))
         self.fates.append(self._fate(arrival, slot.start))
         self.bookings.append(
             BookingRecord(
@@ -348,11 +350,7 @@ class _Run:
         return None, no_show
 
     def cancel(self, booking: int, at: int) -> None:
-        item = self.items[booking]
-        # the booking and the units it took share its (simulation-made, unique) visit number
-        self.clinic = attrs.evolve(
-            self.clinic, busy=tuple(b for b in self.clinic.busy if b.visit_number != item.visit_number)
-        )
+        self._change(removed=self.items[booking])  # the visit and the units it took
         self.bookings[booking] = attrs.evolve(self.bookings[booking], status=BookingStatus.CANCELLED, cancelled_at=at)
 
     def visit(self, booking: int) -> None:

@@ -44,6 +44,7 @@ from slotfinder.planning import (
     versus_load_figure,
     weekly_metrics,
 )
+from slotfinder.planning import _availability as availability
 from slotfinder.planning._minutes import merge
 from slotfinder.planning._simulate_cli import add_simulate_parser, run_simulate
 from tests.clinic_builders import MAIN, P1, P2, ZONE, at, clinic, day, weekly
@@ -92,14 +93,20 @@ def test_next_available_returns_fewer_when_the_horizon_holds_fewer() -> None:
     assert [a.start for a in found] == [at(day(0), "09:30"), at(day(2), "09:30")]
 
 
-def test_next_available_does_not_depend_on_the_search_steps() -> None:
-    """Whatever the horizon, the packed appointments are distinct and never overlap (one provider)."""
-    # Widening windows (2, 7, 28 days, then the horizon) give what one search of the horizon gives.
+def test_next_available_does_not_depend_on_the_search_steps(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Widening windows (4 hours, 1, 2, 7, 28 days, then the horizon) give what one search of the horizon
+    gives, and the packed appointments are distinct and never overlap (one provider)."""
     tiny = _tiny()
+    stepped = {}
     for horizon in (1, 3, 10, 40):
-        many = next_available(tiny, "OV", at(day(0), "08:00"), count=12, horizon_days=horizon)
-        assert len({a.start for a in many}) == len(many)
-        assert all(b.start >= a.end for a, b in itertools.pairwise(many))  # one provider, packed
+        for now in (at(day(0), "08:00"), at(day(1), "09:40"), at(day(3), "16:55")):
+            stepped[horizon, now] = next_available(tiny, "OV", now, count=12, horizon_days=horizon)
+            many = stepped[horizon, now]
+            assert len({a.start for a in many}) == len(many)
+            assert all(b.start >= a.end for a, b in itertools.pairwise(many))  # one provider, packed
+    monkeypatch.setattr(availability, "_STEPS", ())
+    for (horizon, now), found in stepped.items():
+        assert next_available(tiny, "OV", now, count=12, horizon_days=horizon) == found
 
 
 # ---- a scripted run, worked by hand ---------------------------------------------------------------
@@ -486,25 +493,27 @@ def test_simulate_command_reports_bad_input_in_one_line(
     assert err.startswith("slotfinder simulate: ") and message in err and err.count("\n") == 1
 
 
-def test_a_run_prepares_its_clinic_once_and_moves_on_with_updated(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The run hands the engine a prepared clinic: prepared once at the start, then one ``updated`` per
-    change of calendars seen by a later search; never a fresh preparation per engine call."""
+def test_a_run_prepares_its_clinic_once_and_moves_on_with_busy_changes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The run hands the engine a prepared clinic: prepared once at the start, then one ``with_busy`` per
+    booking and per cancellation (the busy index updated, not rebuilt); never a fresh preparation per call."""
     built: list[PreparedClinic] = []
-    updates: list[Clinic] = []
-    init, updated = PreparedClinic.__init__, PreparedClinic.updated
+    changes: list[tuple[tuple[Busy, ...], tuple[Busy, ...]]] = []
+    init, with_busy = PreparedClinic.__init__, PreparedClinic.with_busy
 
     def spy_init(self: PreparedClinic, *args: Any, **kwargs: Any) -> None:
         built.append(self)
         init(self, *args, **kwargs)
 
-    def spy_updated(self: PreparedClinic, clinic: Clinic) -> PreparedClinic:
-        updates.append(clinic)
-        return updated(self, clinic)
+    def spy_with_busy(self: PreparedClinic, added: Any = (), removed: Any = ()) -> PreparedClinic:
+        changes.append((tuple(added), tuple(removed)))
+        return with_busy(self, added, removed)
 
     monkeypatch.setattr(PreparedClinic, "__init__", spy_init)
-    monkeypatch.setattr(PreparedClinic, "updated", spy_updated)
+    monkeypatch.setattr(PreparedClinic, "with_busy", spy_with_busy)
     result = simulate(_tiny(), _drawn_spec(rates=[ArrivalRate("OV", 2.0)], cancel_probability=0.3))
     cancelled = sum(b.status is BookingStatus.CANCELLED for b in result.bookings)
     assert len(result.requests) > 5 and result.bookings and cancelled  # the run searched, booked and cancelled
-    assert len(built) == 1 + len(updates)
-    assert 0 < len(updates) <= len(result.bookings) + cancelled
+    assert len(built) == 1 + len(changes)
+    assert sum(1 for added, _ in changes if added) == len(result.bookings)
+    assert sum(1 for _, removed in changes if removed) == cancelled
+    assert all(b not in result.clinic.busy for _, removed in changes for b in removed)

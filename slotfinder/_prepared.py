@@ -25,6 +25,7 @@ from slotfinder._solve.timeline import offset_table
 __all__ = ["PreparedClinic", "prepare"]
 
 _MAX_EXPANSIONS = 1 << 14  # template x date-range entries kept; a long-lived server must not grow without end
+_FEW = 4  # items removed at once by copying around each; more take one pass
 _MAX_TABLES = 16  # block tables kept (a server's requests share a few date ranges)
 _TableKey = tuple[dt.date, dt.date, frozenset[str] | None, int | None]
 
@@ -144,8 +145,12 @@ class PreparedClinic:
             spans = {(b.start, b.end) for b in removed}
             at = [i for i, b in enumerate(busy) if (b.start, b.end) in spans and b in removed]
             dropped = [busy[i] for i in at]
-            for i in reversed(at):
-                busy = busy[:i] + busy[i + 1 :]
+            if len(at) > _FEW:  # many at once: one more pass, not a copy per item
+                gone = set(at)
+                busy = tuple(b for i, b in enumerate(busy) if i not in gone)
+            else:
+                for i in reversed(at):
+                    busy = busy[:i] + busy[i + 1 :]
         busy = busy + added
         clinic = attrs.evolve(self._clinic, busy=busy)
         index = self._busy.changed(added, dropped)

@@ -97,8 +97,9 @@ def template_expansion(
 ) -> Expansion:
     """The blocks of one template on local dates ``first``..``last`` (kept in ``expansions``)."""
     key = (template, zone, first, last, step)
-    if expansions is not None and key in expansions:
-        return expansions[key]
+    known = expansions.get(key) if expansions is not None else None  # one lookup: a server thread may clear it
+    if known is not None:
+        return known
     found = (rule_block(template, zone, date, step) for date in _dates(first, last) if template.in_effect(date))
     blocks = tuple(b for b in found if b is not None)
     expansion = (

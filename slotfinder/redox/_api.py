@@ -21,6 +21,7 @@ from slotfinder._pipeline import (
     NO_VISIT_TYPE,
     find_slots,
 )
+from slotfinder._prepared import PreparedClinic
 from slotfinder._result import SlotResult
 from slotfinder._settings import Settings
 from slotfinder.redox._echo import MessageEcho
@@ -79,7 +80,7 @@ class RedoxSlotResult(SlotResult):
 
 def find_slots_redox(
     message: Mapping[str, Any],
-    clinic: Clinic | None = None,
+    clinic: Clinic | PreparedClinic | None = None,
     settings: Settings | None = None,
     now: dt.datetime | int | None = None,
     *,
@@ -87,8 +88,9 @@ def find_slots_redox(
 ) -> RedoxSlotResult:
     """Search for a Redox AvailableSlots message (a parsed JSON dict).
 
-    ``clinic`` defaults to the bundled demo clinic; ``now`` defaults to the message's
-    ``Meta.EventDateTime``, else the wall clock. ``limits`` bound the message (``docs/limits.md``).
+    ``clinic`` defaults to the bundled demo clinic (a ``PreparedClinic`` serves many calls); ``now``
+    defaults to the message's ``Meta.EventDateTime``, else the wall clock. ``limits`` bound the message
+    (``docs/limits.md``).
     """
     parsed = parse_request(message, limits=limits)
     if clinic is None:
@@ -110,7 +112,7 @@ def find_slots_redox(
 
 def answer_redox(
     message: Mapping[str, Any],
-    clinic: Clinic | None = None,
+    clinic: Clinic | PreparedClinic | None = None,
     settings: Settings | None = None,
     now: dt.datetime | int | None = None,
     *,

@@ -9,7 +9,9 @@ Concurrency: handlers are ``async`` only for reading the request; the work (SQLi
 AnyIO's worker threads, and each call opens its own :class:`CalendarStore` (its own SQLite connection)
 in the thread that uses it and closes it: no connection is shared between threads. Several uvicorn
 worker processes (``--workers``) each do the same; SQLite's WAL journal and busy timeout order the
-writers, and readers never block them.
+writers, and readers never block them. What a worker keeps between requests is its :class:`ClinicCache`
+(created here, with the application): the clinic record parsed and prepared once per clinic version, read
+anew in the request's own transaction whenever the version changed (``slotfinder/store/_cache.py``).
 
 Logging (``_logs.py``): one JSON line per request with its ID, the method, the route (never a query
 string: the GET handshake carries the token there), the status, the time taken and a search's timings; an
@@ -48,7 +50,7 @@ from slotfinder.server._fhir_book import reserve
 from slotfinder.server._logs import AccessLog, note
 from slotfinder.server._maintenance import lifespan, request_store
 from slotfinder.server._redox import Reply, answer_message, is_event, json_reply, problems_reply
-from slotfinder.store._sqlite import CalendarStore
+from slotfinder.store._sqlite import CalendarStore, ClinicCache
 
 __all__ = [
     "CONFIG_VARIABLE",
@@ -220,7 +222,7 @@ def _saturated() -> Response:
     return _respond(Reply(busy.status, busy.body, busy.media_type, (("Retry-After", RETRY_AFTER),)))
 
 
-def _fhir_routes(config: ServerConfig, gate: QueryGate) -> list[Route]:
+def _fhir_routes(config: ServerConfig, gate: QueryGate, cache: ClinicCache) -> list[Route]:
     """``/fhir``: the CapabilityStatement (open), ``$find``, ``$hold`` and ``$book`` (gated by ``_fhir_refusal``)."""
 
     async def metadata(_request: Request) -> Response:
@@ -232,7 +234,9 @@ def _fhir_routes(config: ServerConfig, gate: QueryGate) -> list[Route]:
         if refused is not None:
             return refused
         parameters = list(request.query_params.multi_items())
-        return await gate.run(lambda: _in_thread(lambda: find_appointments(parameters, config)), _saturated)
+        return await gate.run(
+            lambda: _in_thread(lambda: find_appointments(parameters, config, cache=cache)), _saturated
+        )
 
     async def fhir_body(request: Request) -> str | Response:
         """A FHIR POST's body as text, read up to the limit (413 beyond; 400 when not UTF-8)."""
@@ -261,7 +265,9 @@ def _fhir_routes(config: ServerConfig, gate: QueryGate) -> list[Route]:
         parameters = post_parameters(resource)
         if isinstance(parameters, Reply):
             return _respond(parameters)
-        return await gate.run(lambda: _in_thread(lambda: find_appointments(parameters, config)), _saturated)
+        return await gate.run(
+            lambda: _in_thread(lambda: find_appointments(parameters, config, cache=cache)), _saturated
+        )
 
     hold_time = dt.timedelta(minutes=config.hold_minutes)
 
@@ -273,7 +279,7 @@ def _fhir_routes(config: ServerConfig, gate: QueryGate) -> list[Route]:
             text = await fhir_body(request)
             if isinstance(text, Response):
                 return text
-            return await _in_thread(lambda: reserve(operation, text, config.db, hold_time))
+            return await _in_thread(lambda: reserve(operation, text, config.db, hold_time, cache))
 
         return answer
 
@@ -287,8 +293,9 @@ def _fhir_routes(config: ServerConfig, gate: QueryGate) -> list[Route]:
 
 
 def create_app(config: ServerConfig) -> Starlette:
-    """The ASGI application serving ``config``'s store."""
+    """The ASGI application serving ``config``'s store (with this worker's clinic cache)."""
     gate = QueryGate(config)
+    cache = ClinicCache()  # one per application, so one per worker process; never a module global
 
     async def redox_post(request: Request) -> Response:
         try:
@@ -303,8 +310,8 @@ def create_app(config: ServerConfig) -> Starlette:
         if not authenticated:
             return _refused()
         if _is_event(data):  # events never wait behind queries
-            return await _in_thread(lambda: answer_message(text, data, config))
-        return await gate.run(lambda: _in_thread(lambda: answer_message(text, data, config)), _saturated)
+            return await _in_thread(lambda: answer_message(text, data, config, cache))
+        return await gate.run(lambda: _in_thread(lambda: answer_message(text, data, config, cache)), _saturated)
 
     async def redox_get(request: Request) -> Response:
         given = request.headers.get(TOKEN_HEADER) or request.query_params.get(TOKEN_HEADER)
@@ -328,13 +335,14 @@ def create_app(config: ServerConfig) -> Starlette:
         return await _in_thread(ready)
 
     routes = [
-        *_fhir_routes(config, gate),
+        *_fhir_routes(config, gate, cache),
         Route("/redox", redox_post, methods=["POST"]),
         Route("/redox", redox_get, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan(config.db))
+    app = Starlette(routes=routes, lifespan=lifespan(config.db, cache))
+    app.state.clinic_cache = cache  # for diagnostics and tests: how often the clinic was read and prepared
     app.add_middleware(AccessLog, routes=_ROUTES)
     return app
 

@@ -29,6 +29,7 @@ from slotfinder.server._ids import proposal_id
 from slotfinder.server._logs import note_search
 from slotfinder.server._maintenance import request_store
 from slotfinder.server._redox import Reply
+from slotfinder.store._sqlite import ClinicCache
 
 __all__ = ["FHIR_JSON", "capability_statement", "find_appointments", "parameters_of"]
 
@@ -176,12 +177,18 @@ def _appointments(bundle: Mapping[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
-def find_appointments(parameters: list[tuple[str, str]], config: ServerConfig, now: dt.datetime | None = None) -> Reply:
-    """``Appointment/$find``: a searchset Bundle of proposed Appointments (best first), or an OperationOutcome."""
+def find_appointments(
+    parameters: list[tuple[str, str]],
+    config: ServerConfig,
+    now: dt.datetime | None = None,
+    cache: ClinicCache | None = None,
+) -> Reply:
+    """``Appointment/$find``: a searchset Bundle of proposed Appointments (best first), or an OperationOutcome.
+    ``cache``: the worker's clinic cache (None: the clinic is read and prepared afresh)."""
     try:
         request, settings = _request(parameters)
-        with request_store(config.db) as store:
-            clinic = store.snapshot()
+        with request_store(config.db, cache) as store:
+            clinic = store.prepared()
         settings = search_settings(config, settings)
         result = find_slots(clinic, request, settings, now or dt.datetime.now(dt.UTC), relax=False)
     except _ParameterError as error:

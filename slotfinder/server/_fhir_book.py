@@ -32,7 +32,7 @@ from slotfinder.server._ids import read_proposal_id
 from slotfinder.server._maintenance import request_store
 from slotfinder.server._redox import Reply
 from slotfinder.store._reserve import Proposal, Reserved
-from slotfinder.store._sqlite import CalendarStore
+from slotfinder.store._sqlite import CalendarStore, ClinicCache
 from slotfinder.store._state import HELD, Appointment
 
 __all__ = ["BOOK", "HOLD", "reserve"]
@@ -316,11 +316,11 @@ def _held(store: CalendarStore, value: Mapping[str, Any], proposal: Proposal, pa
     return held.visit_number
 
 
-def _reserve(operation: str, text: str, resource: Any, db: str, hold: dt.timedelta) -> Reply:
+def _reserve(operation: str, text: str, resource: Any, db: str, hold: dt.timedelta, cache: ClinicCache | None) -> Reply:
     path, name, value = _argument(resource)
     now = dt.datetime.now(dt.UTC)
-    with request_store(db) as store:
-        clinic = store.state().clinic
+    with request_store(db, cache) as store:
+        clinic = store.clinic()
         if clinic is None:
             raise InvalidClinic([Problem("$", NO_CLINIC)])
         if name == REFERENCE:
@@ -339,14 +339,15 @@ def _reserve(operation: str, text: str, resource: Any, db: str, hold: dt.timedel
     return _answer(clinic, done)
 
 
-def reserve(operation: str, text: str, db: str, hold: dt.timedelta) -> Reply:
-    """The answer to ``$hold`` or ``$book`` with body ``text``: the Bundle, or an OperationOutcome."""
+def reserve(operation: str, text: str, db: str, hold: dt.timedelta, cache: ClinicCache | None = None) -> Reply:
+    """The answer to ``$hold`` or ``$book`` with body ``text``: the Bundle, or an OperationOutcome (``cache``:
+    the worker's clinic cache; None: the clinic is read afresh)."""
     try:
         resource = json.loads(text)
     except (json.JSONDecodeError, RecursionError):
         return outcome(400, [("$", "not valid JSON")])
     try:
-        return _reserve(operation, text, resource, db, hold)
+        return _reserve(operation, text, resource, db, hold, cache)
     except _RefusedError as refused:
         return refused.reply()
     except InvalidClinic:

@@ -10,6 +10,9 @@
 * Anything else is read as an ``AvailableSlots`` query and answered with exactly the bytes
   ``slotfinder find --db`` prints for the same store and message; a message that is neither (another
   data model or event type, a query with bad fields) is answered 400 with the JSON paths of its problems.
+* Both read the store through the worker's clinic cache (``ClinicCache``): the clinic record is parsed, and
+  the calendars prepared, once per clinic version, and a query searches ``CalendarStore.prepared()``, the
+  store's snapshot prepared (the same calendars, so the same answer).
 
 Bodies carry JSON paths and rules, never a value of the message. Which event types the store applies
 comes from the Redox edge (``EVENT_TYPES``) and the envelope is read with its wire model, so no Redox
@@ -35,6 +38,7 @@ from slotfinder.server._capacity import search_settings
 from slotfinder.server._config import ServerConfig
 from slotfinder.server._logs import note, note_search
 from slotfinder.server._maintenance import request_store
+from slotfinder.store._sqlite import ClinicCache
 
 __all__ = ["JSON", "Reply", "answer_message", "problems_reply"]
 
@@ -82,27 +86,28 @@ def is_event(message: Any) -> bool:
     return meta is not None and meta.data_model == _DATA_MODEL and meta.event_type in EVENT_TYPES
 
 
-def answer_message(text: str, message: Any, config: ServerConfig) -> Reply:
+def answer_message(text: str, message: Any, config: ServerConfig, cache: ClinicCache | None = None) -> Reply:
     """The answer to an authenticated message (``text`` as received, ``message`` its parsed JSON).
 
-    Opens the store for this call only (one SQLite connection per call and thread) and closes it.
+    Opens the store for this call only (one SQLite connection per call and thread) and closes it; ``cache``
+    is the worker's clinic cache (None: the clinic is read afresh).
     """
     if is_event(message):
-        return _apply(text, message, config)
+        return _apply(text, message, config, cache)
     problem = unhandled(message)
     if problem is not None:  # a Scheduling message this destination neither answers nor applies
         return problems_reply(400, [problem])
-    return _find(message, config)
+    return _find(message, config, cache)
 
 
-def _apply(text: str, message: Any, config: ServerConfig) -> Reply:
+def _apply(text: str, message: Any, config: ServerConfig, cache: ClinicCache | None) -> Reply:
     problems: tuple[Problem, ...] = ()
     too_large = False
     try:
         parse_event(message)
     except InvalidMessage as error:
         problems, too_large = error.problems, isinstance(error, LimitExceeded)
-    with request_store(config.db) as store:
+    with request_store(config.db, cache) as store:
         done = store.ingest(text)  # committed (applied, or logged as rejected) when it returns
     note(outcome="applied" if done.applied else "rejected", anomalies=len(done.anomalies))
     if done.applied:
@@ -113,12 +118,13 @@ def _apply(text: str, message: Any, config: ServerConfig) -> Reply:
     return problems_reply(status, problems, outcome="rejected", log=done.seq)
 
 
-def _find(message: Any, config: ServerConfig) -> Reply:
+def _find(message: Any, config: ServerConfig, cache: ClinicCache | None) -> Reply:
     try:
         parse_request(message)  # refuse a bad query before the store is read
-        with request_store(config.db) as store:
-            clinic = store.snapshot()
-        result = find_slots_redox(message, clinic, search_settings(config), None)
+        with request_store(config.db, cache) as store:
+            prepared = store.prepared()
+        # find_slots_redox hands its clinic to find_slots, which takes a prepared clinic as it is
+        result = find_slots_redox(message, prepared, search_settings(config), None)
     except RequestTooLarge as error:
         return problems_reply(TOO_LARGE, error.problems)
     except InvalidRequest as error:

@@ -2,10 +2,11 @@
 
 from slotfinder.store._reconcile import Difference, reconcile_booked, reconcile_fhir, reconcile_visits
 from slotfinder.store._reserve import Proposal, Reserved
-from slotfinder.store._sqlite import CalendarStore, Ingested, LogEntry, Purged, StoreState, materialise
+from slotfinder.store._sqlite import CalendarStore, ClinicCache, Ingested, LogEntry, Purged, StoreState, materialise
 
 __all__ = [
     "CalendarStore",
+    "ClinicCache",
     "Difference",
     "Ingested",
     "LogEntry",

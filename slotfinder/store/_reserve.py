@@ -17,12 +17,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+from collections.abc import Callable
 
 from attrs import field, frozen
 
 from slotfinder._domain import Clinic, LocationFilter, Need, PatientId, ProviderFilter, SlotRequest, VisitTypeFilter
 from slotfinder._events import StaffTime
 from slotfinder._pipeline import Candidate, list_candidates
+from slotfinder._prepared import PreparedClinic
 from slotfinder._settings import Settings
 from slotfinder.store._records import dump_appointment, load_appointment
 from slotfinder.store._state import BOOKED, HELD, Appointment, StoreState, holds_time, materialise, utc_text
@@ -97,10 +99,12 @@ def clashes(appointments: dict[str, Appointment], proposal: Proposal, now: str, 
     return False
 
 
-def open_candidate(clinic: Clinic, proposal: Proposal, now: dt.datetime, room: str | None = None) -> Candidate | None:
+def open_candidate(
+    clinic: Clinic | PreparedClinic, proposal: Proposal, now: dt.datetime, room: str | None = None
+) -> Candidate | None:
     """The engine's candidate for exactly this start, provider, location, visit type and duration, if the
-    materialised ``clinic`` has one at ``now`` (when rooms make several: the one in ``room``, else the
-    best-ranked)."""
+    materialised ``clinic`` (or the same calendars prepared) has one at ``now`` (when rooms make several: the
+    one in ``room``, else the best-ranked)."""
     request = SlotRequest(
         start=proposal.start,
         end=proposal.start + 1,
@@ -123,17 +127,24 @@ def open_candidate(clinic: Clinic, proposal: Proposal, now: dt.datetime, room: s
 
 
 def free_record(
-    state: StoreState, proposal: Proposal, number: str, now: dt.datetime, room: str | None = None
+    state: StoreState,
+    proposal: Proposal,
+    number: str,
+    now: dt.datetime,
+    room: str | None = None,
+    prepared: Callable[[StoreState, dt.datetime], PreparedClinic] | None = None,
 ) -> Appointment | None:
     """The booked record ``proposal`` would be written as (in ``room`` when the engine offers it there, else
     in the room the engine ranks first) if its time is free in ``state`` at ``now``, else None. The record
-    ``number`` itself is left out (a hold does not block its own booking)."""
+    ``number`` itself is left out (a hold does not block its own booking). ``prepared``: what gives the
+    materialised calendars of a state at ``now`` prepared (a store's cache); else they are materialised here."""
     if clashes(state.appointments, proposal, utc_text(now), number):
         return None
-    others = {n: a for n, a in state.appointments.items() if n != number}
-    clinic = materialise(StoreState(state.clinic, others, state.pushed), now)
+    others = StoreState(state.clinic, {n: a for n, a in state.appointments.items() if n != number}, state.pushed)
+    clinic = materialise(others, now) if prepared is None or others.clinic is None else prepared(others, now)
     candidate = open_candidate(clinic, proposal, now, room)
-    return None if candidate is None else reserved(clinic, proposal, candidate, number, None)
+    rules = clinic.clinic if isinstance(clinic, PreparedClinic) else clinic  # its visit types
+    return None if candidate is None else reserved(rules, proposal, candidate, number, None)
 
 
 def reserved(

@@ -18,6 +18,10 @@
 * Schema version in ``PRAGMA user_version``: a store of version 0 (verbatim bodies) is migrated when
   opened (``_migrate.py``), then ``VACUUM``-ed and its WAL truncated so the old bytes are gone.
 * ``snapshot`` reads the whole state inside one read transaction: a consistent clinic for the engine.
+* The ``clinic`` row has a version (``clinic_version`` in ``settings``): triggers set a new random one in the
+  transaction that writes the row, whoever writes it. A store opened with a :class:`ClinicCache` (a server's
+  worker process) reads that one row in each transaction and reuses the clinic it parsed, and the calendars
+  it prepared, for that version (``_cache.py``); ``prepared`` is ``snapshot`` ready for searching.
 * ``hold_if_free``/``book_if_free``/``book_held`` (FHIR ``$hold``/``$book``) check that the time is still
   free and write the hold or booking in the same ``BEGIN IMMEDIATE`` transaction (``_reserve.py``): the
   check runs on the state as committed by every earlier writer, in any process, so two clients never both
@@ -43,7 +47,9 @@ from slotfinder._domain import Clinic
 from slotfinder._errors import InvalidClinic, InvalidMessage, Problem
 from slotfinder._events import SlotsPushed, VisitEvent
 from slotfinder._limits import depth_rule, resolve
+from slotfinder._prepared import PreparedClinic, prepare
 from slotfinder.redox._events import parse_event
+from slotfinder.store._cache import ClinicCache
 from slotfinder.store._imports import add_items, read_import
 from slotfinder.store._migrate import VerbatimEntry, migrate_entries
 from slotfinder.store._records import (
@@ -92,7 +98,17 @@ from slotfinder.store._state import (
     utc_text,
 )
 
-__all__ = ["RECENT", "SCHEMA_VERSION", "CalendarStore", "Ingested", "LogEntry", "Purged", "StoreState", "materialise"]
+__all__ = [
+    "RECENT",
+    "SCHEMA_VERSION",
+    "CalendarStore",
+    "ClinicCache",
+    "Ingested",
+    "LogEntry",
+    "Purged",
+    "StoreState",
+    "materialise",
+]
 
 SCHEMA_VERSION = 2
 """``PRAGMA user_version`` of the store this code writes; 0 is the verbatim log it migrates. 2 adds ``booking``
@@ -139,7 +155,16 @@ _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS anomalies(seq INTEGER NOT NULL, rule TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS settings(key TEXT PRIMARY KEY, value TEXT NOT NULL)",
 )
-_RETENTION, _COMPACT = "retention_days", "compact"
+_RETENTION, _COMPACT, _VERSION = "retention_days", "compact", "clinic_version"
+_NEW_VERSION = "lower(hex(randomblob(16)))"  # 128 random bits: never the version of another row or file
+_VERSION_TRIGGERS = {
+    f"clinic_version_{event.lower()}": f"""CREATE TRIGGER IF NOT EXISTS clinic_version_{event.lower()}
+       AFTER {event} ON clinic
+       BEGIN INSERT OR REPLACE INTO settings(key, value) VALUES ('{_VERSION}', {_NEW_VERSION}); END"""
+    for event in ("INSERT", "UPDATE", "DELETE")
+}
+"""A new version of the clinic row in the transaction that writes it (an INSERT OR REPLACE fires the INSERT
+trigger), whatever writes it: this code, another process, an older slotfinder, a hand-made SQL statement."""
 
 
 @frozen
@@ -221,9 +246,17 @@ class _Memory:
 class CalendarStore:
     """An SQLite calendar store at ``path`` (created when missing; migrated when of an older schema)."""
 
-    def __init__(self, path: str | os.PathLike[str], timeout: float = 30.0, *, compact: bool = True) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        timeout: float = 30.0,
+        *,
+        compact: bool = True,
+        cache: ClinicCache | None = None,
+    ) -> None:
         self.path = os.fspath(path)
         self._compact_on_open = compact  # False: a server's request leaves an owed compaction to a background task
+        self._cache = cache  # a long-running process's parsed clinic, reused while its version holds (_cache.py)
         self._db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None, check_same_thread=False)
         try:
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -237,10 +270,10 @@ class CalendarStore:
             raise
 
     def _open(self) -> None:
-        if int(self._db.execute("PRAGMA user_version").fetchone()[0]) == SCHEMA_VERSION:
+        if int(self._db.execute("PRAGMA user_version").fetchone()[0]) == SCHEMA_VERSION and self._versioned():
             self._compact_if_asked()
             return
-        with self._write() as db:  # create or migrate, once: the version is read again under the lock
+        with self._write() as db:  # create, migrate or add the version triggers, once: read again under the lock
             version = int(db.execute("PRAGMA user_version").fetchone()[0])
             if version > SCHEMA_VERSION:
                 rule = f"the store has schema version {version}; this slotfinder reads up to {SCHEMA_VERSION}"
@@ -250,13 +283,22 @@ class CalendarStore:
                 db.execute("DROP TRIGGER IF EXISTS log_no_update")
                 db.execute("DROP TRIGGER IF EXISTS log_no_delete")
                 db.execute("ALTER TABLE log RENAME TO log_verbatim")
-            for statement in _SCHEMA:
+            for statement in (*_SCHEMA, *_VERSION_TRIGGERS.values()):
                 db.execute(statement)
+            # a store made before the triggers has no version yet: give it one
+            db.execute(f"INSERT OR IGNORE INTO settings(key, value) VALUES ('{_VERSION}', {_NEW_VERSION})")
             if verbatim:
                 self._migrate(db)
             if version != SCHEMA_VERSION:
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         self._compact_if_asked()
+
+    def _versioned(self) -> bool:
+        """Whether the clinic row's version triggers exist (a store made before them gets them when opened)."""
+        names = tuple(_VERSION_TRIGGERS)
+        marks = ", ".join("?" for _ in names)
+        query = f"SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name IN ({marks})"
+        return int(self._db.execute(query, names).fetchone()[0]) == len(names)
 
     def _compact_if_asked(self) -> None:
         if self._compact_on_open and self._setting(_COMPACT) is not None:
@@ -426,17 +468,39 @@ class CalendarStore:
         )
         return anomalies
 
-    @staticmethod
-    def _appointment(db: sqlite3.Connection, clinic: Clinic, number: str) -> Appointment | None:
+    def _appointment(self, db: sqlite3.Connection, clinic: Clinic, number: str) -> Appointment | None:
         row = db.execute("SELECT record FROM appointments WHERE visit_number = ?", (number,)).fetchone()
         if row is not None:
             return load_appointment(row[0])
+        if self._cache is not None:  # the clinic's visit numbers indexed once, not scanned per event
+            base = self._cache.visit(clinic, number)
+            return from_busy(base) if base is not None else None
         return _base(clinic, number)
 
-    @staticmethod
-    def _clinic(db: sqlite3.Connection) -> Clinic | None:
-        row = db.execute("SELECT body FROM clinic WHERE id = 1").fetchone()
-        return None if row is None else load_clinic_record(row[0])
+    def _clinic(self, db: sqlite3.Connection) -> Clinic | None:
+        """The clinic row, parsed: with a cache, only when the row's version is not the one kept (both read in
+        the caller's transaction, so they agree)."""
+
+        def read() -> Clinic | None:
+            row = db.execute("SELECT body FROM clinic WHERE id = 1").fetchone()
+            return None if row is None else load_clinic_record(row[0])
+
+        if self._cache is None:
+            return read()
+        return self._cache.clinic(_version(db), read)
+
+    def clinic_version(self) -> str | None:
+        """The version of the clinic row: a new random text whenever the row is written (None: never written
+        since the store was made)."""
+        return _version(self._db)
+
+    def clinic(self) -> Clinic | None:
+        """The clinic as loaded and imported, without the events applied since (None when none is loaded)."""
+        self._db.execute("BEGIN")
+        try:
+            return self._clinic(self._db)
+        finally:
+            self._db.execute("COMMIT")
 
     # ---- FHIR holds and bookings ----------------------------------------------------------------
 
@@ -500,15 +564,16 @@ class CalendarStore:
             )
         return Reserved(record.status, record, seq)
 
-    @classmethod
     def _free(
-        cls, db: sqlite3.Connection, proposal: Proposal, number: str, now: dt.datetime, current: Appointment | None
+        self, db: sqlite3.Connection, proposal: Proposal, number: str, now: dt.datetime, current: Appointment | None
     ) -> Appointment | None:
-        appointments = cls._appointments(db)
+        appointments = self._appointments(db)
         if clashes(appointments, proposal, utc_text(now), number):  # the usual refusal: no clinic to read
             return None
         room = current.room if current else None  # a hold booked keeps its room when it can
-        return free_record(cls._state(db, appointments), proposal, number, now, room)
+        cache = self._cache
+        searched = None if cache is None else cache.prepared  # the calendars prepared once, as a query's
+        return free_record(self._state(db, appointments), proposal, number, now, room, searched)
 
     @staticmethod
     def _appointment_record(db: sqlite3.Connection, number: str) -> Appointment | None:
@@ -595,16 +660,18 @@ class CalendarStore:
         finally:
             self._db.execute("COMMIT")
 
-    @classmethod
-    def _state(cls, db: sqlite3.Connection, appointments: dict[str, Appointment] | None = None) -> StoreState:
-        clinic = cls._clinic(db)
-        appointments = cls._appointments(db) if appointments is None else appointments
-        pushed = tuple(load_pushed(r) for (r,) in db.execute("SELECT record FROM pushed ORDER BY id"))
+    def _state(self, db: sqlite3.Connection, appointments: dict[str, Appointment] | None = None) -> StoreState:
+        clinic = self._clinic(db)
+        appointments = self._appointments(db) if appointments is None else appointments
+        rows = (r for (r,) in db.execute("SELECT record FROM pushed ORDER BY id"))
+        pushed = tuple(load_pushed(r) for r in rows) if self._cache is None else self._cache.pushed(rows)
         return StoreState(clinic, appointments, pushed)
 
-    @staticmethod
-    def _appointments(db: sqlite3.Connection) -> dict[str, Appointment]:
-        return {n: load_appointment(r) for n, r in db.execute("SELECT visit_number, record FROM appointments")}
+    def _appointments(self, db: sqlite3.Connection) -> dict[str, Appointment]:
+        rows = db.execute("SELECT visit_number, record FROM appointments")
+        if self._cache is not None:
+            return self._cache.appointments(rows)
+        return {n: load_appointment(r) for n, r in rows}
 
     def has_clinic(self) -> bool:
         """Whether a clinic is loaded: one row looked up, cheap enough for a frequent readiness probe."""
@@ -614,6 +681,15 @@ class CalendarStore:
         """The clinic with every applied event: one consistent view for the engine (holds as at ``now``,
         default the wall clock: a lapsed hold is free)."""
         return materialise(self.state(), now)
+
+    def prepared(self, now: dt.datetime | None = None) -> PreparedClinic:
+        """:meth:`snapshot` prepared for searching (``slotfinder.prepare``): the same calendars, so the same
+        answers. With a cache, what was prepared from the same clinic version is reused (``_cache.py``)."""
+        at = now or dt.datetime.now(dt.UTC)
+        state = self.state()
+        if state.clinic is None or self._cache is None:
+            return prepare(materialise(state, at))  # no clinic: InvalidClinic, as from snapshot
+        return self._cache.prepared(state, at)
 
     def appointment(self, number: str) -> Appointment | None:
         """The record of one visit number (None when the store has none)."""
@@ -685,6 +761,11 @@ class CalendarStore:
 
 def _columns(db: sqlite3.Connection, table: str) -> set[str]:
     return {str(row[1]) for row in db.execute(f"PRAGMA table_info({table})")}
+
+
+def _version(db: sqlite3.Connection) -> str | None:
+    row = db.execute("SELECT value FROM settings WHERE key = ?", (_VERSION,)).fetchone()
+    return None if row is None else str(row[0])
 
 
 def _through(db: sqlite3.Connection) -> int:

@@ -65,3 +65,58 @@ def test_floor_grid_smoke() -> None:
         assert row["engine_p50_ms"] > 0 and row["floor_p50_ms"] > 0
         assert row["floor_found"] == min(20, row["candidates"])
         assert row_markdown(row).count("|") == HEADER.splitlines()[0].count("|")
+
+
+def test_memory_smoke() -> None:
+    """The memory benchmark builds a tiny cell, measures it in fresh subprocesses and reports every column
+    (sizes are reported, never asserted: only that each was measured and the search found slots)."""
+    import sys
+
+    from benchmarks.memory import HEADER, measure, row_markdown
+
+    row = measure("3x5")
+    assert row["providers"] == 3 and row["days"] == 5 and row["busy_items"] > 0 and row["slots"] > 0
+    assert row["clinic_mb"] > 0 and row["one_shot_peak_mb"] > 0 and row["search_peak_mb"] > 0
+    assert row["ratio"] == pytest.approx(row["total_mb"] / row["clinic_mb"])
+    header, rule = HEADER.splitlines()
+    line = row_markdown(row)
+    assert line.count("|") == header.count("|") == rule.count("|")
+    if sys.platform == "linux":  # resident memory is read from /proc
+        assert {"clinic_rss_mb", "prepare_peak_rss_mb", "search_peak_rss_mb"} <= row.keys() and "n/a" not in line
+
+
+def test_simulation_scale_smoke() -> None:
+    """The simulation-scale benchmark runs one tiny replicate and reports a year extrapolated from it, and
+    runs tiny replicates in this process, on local processes and on a local Dask cluster with identical
+    results (compared here too, frame by frame, not only through the benchmark's own flag)."""
+    from benchmarks.simulation_scale import (
+        REPLICATES_HEADER,
+        SIZE_HEADER,
+        measure_replicates,
+        measure_size,
+        replicates_markdown,
+        size_markdown,
+    )
+    from slotfinder.planning import requests_frame
+
+    row = measure_size(providers=2, weeks=1)
+    assert row["providers"] == 2 and row["weeks"] == 1 and 0 < row["booked"] <= row["requests"]
+    assert row["year_requests"] == row["requests"] * 52
+    assert row["ms_per_request"] == pytest.approx(row["wall_s"] * 1000 / row["requests"])
+    assert row["year_s"] == pytest.approx(row["wall_s"] * 52)
+    assert size_markdown(row).count("|") == SIZE_HEADER.splitlines()[0].count("|")
+
+    spread = measure_replicates(providers=2, weeks=1, replicates=2, workers=2, dask=True)
+    runs = spread["runs"]
+    assert list(runs) == ["serial", "processes", "dask"] == list(spread["wall_s"])
+    serial = runs["serial"]
+    assert [r.index for r in serial] == [0, 1] and serial[0].result.requests != serial[1].result.requests
+    assert spread["requests"] == [len(r.result.requests) for r in serial] and min(spread["requests"]) > 0
+    for way in ("processes", "dask"):
+        assert runs[way] == serial
+        for found, expected in zip(runs[way], serial, strict=True):
+            assert requests_frame(found.result).equals(requests_frame(expected.result))
+    assert spread["identical"] == {"serial": True, "processes": True, "dask": True}
+    lines = replicates_markdown(spread)
+    assert len(lines) == 3
+    assert all(line.count("|") == REPLICATES_HEADER.splitlines()[0].count("|") for line in lines)

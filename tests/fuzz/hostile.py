@@ -37,9 +37,14 @@ def examples(default: int) -> int:
     return int(os.environ.get("FUZZ_EXAMPLES", str(default)))
 
 
-def preset(default: int) -> settings:
-    """Hypothesis settings of one fuzz property: no deadline (no timed asserts), every health check off."""
-    return settings(max_examples=examples(default), deadline=None, suppress_health_check=list(HealthCheck))
+def preset(default: int, divisor: int = 1) -> settings:
+    """Hypothesis settings of one fuzz property: no deadline (no timed asserts), every health check off.
+
+    Examples: ``default``, or ``FUZZ_EXAMPLES / divisor`` (at least one) when it is set. A property whose
+    example is costly (a subprocess) passes a ``divisor``; ``FUZZ_EXAMPLES`` is read here only, once.
+    """
+    count = examples(default * divisor) // divisor
+    return settings(max_examples=max(1, count), deadline=None, suppress_health_check=list(HealthCheck))
 
 
 def _deep(levels: int) -> Any:

@@ -3,9 +3,13 @@ to ``slotfinder import``, ``ingest`` and ``find`` exit 0, 1 or 2 with stderr lin
 never a traceback, and never print a planted value.
 
 The mutations are those of the Python-level fuzz modules (``test_clinic_fuzz``, ``test_ical_fuzz``,
-``test_fhir_fuzz``, ``test_event_fuzz``); each example runs one ``python -m slotfinder`` subprocess, so
-each property draws few examples: ``FUZZ_EXAMPLES / 100`` (default 4). A long campaign
-(``FUZZ_EXAMPLES=25000``) runs 250 subprocesses per property.
+``test_fhir_fuzz``, ``test_event_fuzz``); each example runs one ``python -m slotfinder`` subprocess (1-2
+seconds on 2 cores), so each property draws few examples: ``FUZZ_EXAMPLES / 100`` (default 4). A long
+campaign (``FUZZ_EXAMPLES=25000``) runs 250 subprocesses per property, 1,000 in all.
+
+Every subprocess must end within ``TIMEOUT`` seconds, a bound tens of times what any input needs: an
+input that hangs the command line (or makes it super-linearly slow) fails its example instead of
+stalling the run, and Hypothesis prints it.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from slotfinder.store import CalendarStore
-from tests.fuzz.hostile import SENTINEL, examples, mutated, no_sentinel, preset
+from tests.fuzz.hostile import SENTINEL, mutated, no_sentinel, preset
 from tests.fuzz.test_clinic_fuzz import planted_clinic
 from tests.fuzz.test_event_fuzz import EVENTS
 from tests.fuzz.test_fhir_fuzz import BUNDLES
@@ -30,7 +34,8 @@ from tests.fuzz.test_ical_fuzz import mutated_ics
 from tests.server.running import demo_store
 from tests.support import ROOT, seed
 
-PRESET = preset(max(4, examples(400) // 100))
+PRESET = preset(4, divisor=100)
+TIMEOUT = 120  # seconds per subprocess: generous (inputs take 1-2 s, up to 6 on a loaded machine)
 
 
 PATIENT = "ZZPATIENT8"  # planted as a patient of a booking: never in an answer (a mutation may plant
@@ -49,10 +54,13 @@ FIND_CLINIC = _clinic_for_find()
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    """``slotfinder ARGS``; its exit status is 0, 1 or 2 and stderr is ``slotfinder:`` lines, nothing planted."""
-    done = subprocess.run(
-        [sys.executable, "-m", "slotfinder", *args], capture_output=True, text=True, check=False, cwd=ROOT
-    )
+    """``slotfinder ARGS`` ended within ``TIMEOUT``; its exit status is 0, 1 or 2 and stderr is ``slotfinder:``
+    lines, nothing planted."""
+    command = [sys.executable, "-m", "slotfinder", *args]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT, timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"slotfinder {' '.join(args)} still running after {TIMEOUT} s")
     assert done.returncode in (0, 1, 2), done.stderr
     assert "Traceback" not in done.stderr
     assert all(line.startswith(("slotfinder: ", "  ")) for line in done.stderr.splitlines()), done.stderr

@@ -8,6 +8,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+import numpy as np
+import numpy.typing as npt
 from attrs import evolve
 
 from slotfinder._calendars import zones
@@ -48,20 +50,30 @@ __all__ = [
 DAY = 1440
 
 
-def _slot(table: CandidateTable, scores: Scores, i: int, settings: Settings) -> RankedSlot:
+def _slots(table: CandidateTable, scores: Scores, rows: npt.ArrayLike, settings: Settings) -> tuple[RankedSlot, ...]:
+    """The chosen rows as slots, in order (columns read once for all of them, not per slot)."""
     search = table.search
-    minute = int(table.local_minute[i])
-    return RankedSlot(
-        start=int(table.start[i]),
-        duration=int(table.duration[i]),
-        provider=search.providers[table.provider[i]],
-        location=search.locations[table.location[i]],
-        room=table.rooms[table.room[i]] if table.room[i] >= 0 else None,
-        visit_type=search.visit_types[table.visit_type[i]],
-        score=float(scores.total[i]),
-        terms=tuple(ScoreTerm(name, float(scores.terms[name][i]), getattr(settings.weights, name)) for name in TERMS),
-        local_date=zones.EPOCH.date() + dt.timedelta(days=int(table.local_day[i])),
-        local_time=dt.time(minute // 60, minute % 60),
+    at = np.asarray(rows, dtype=np.intp)
+    start, duration, total = table.start[at].tolist(), table.duration[at].tolist(), scores.total[at].tolist()
+    provider, location = table.provider[at].tolist(), table.location[at].tolist()
+    room, visit_type = table.room[at].tolist(), table.visit_type[at].tolist()
+    local_day, local_minute = table.local_day[at].tolist(), table.local_minute[at].tolist()
+    terms = [(name, scores.terms[name][at].tolist(), getattr(settings.weights, name)) for name in TERMS]
+    epoch = zones.EPOCH.date()
+    return tuple(
+        RankedSlot(
+            start=start[k],
+            duration=duration[k],
+            provider=search.providers[provider[k]],
+            location=search.locations[location[k]],
+            room=table.rooms[room[k]] if room[k] >= 0 else None,
+            visit_type=search.visit_types[visit_type[k]],
+            score=total[k],
+            terms=tuple(ScoreTerm(name, values[k], weight) for name, values, weight in terms),
+            local_date=epoch + dt.timedelta(days=local_day[k]),
+            local_time=dt.time(local_minute[k] // 60, local_minute[k] % 60),
+        )
+        for k in range(len(start))
     )
 
 
@@ -110,7 +122,7 @@ def find_slots(
 
         selection = solve(problem, settings.time_limit_seconds, settings.random_seed)
     watch.lap("solve")
-    slots = tuple(_slot(table, scores, int(i), settings) for i in selection.rows)
+    slots = _slots(table, scores, selection.rows, settings)
     alternatives: tuple[RankedSlot, ...] = ()
     if not slots:
         reasons = reasons or [_why_empty(len(table), int(scores.keep.sum()))]

@@ -125,14 +125,17 @@ class PreparedClinic:
 
         When only busy items changed (every other field the same, the items kept in their order and new
         ones appended, as ``with_busy`` and ``attrs.evolve(clinic, busy=...)`` make them), the busy index
-        is updated for the resources they touch instead of rebuilt."""
+        is updated for the resources they touch instead of rebuilt; when the busy items and the visit
+        types' buffers are the same (pushed open time, a template changed), the busy index is kept."""
         delta = _busy_delta(self._clinic, clinic)
         if delta is not None:
-            busy = self._busy.changed(*delta)
+            busy = self._busy.changed(*delta) if delta[0] or delta[1] else self._busy
             if busy is not None:
                 return PreparedClinic(
                     clinic, expansions=self._expansions, busy=busy, tables=self._tables, previous=self._clinic
                 )
+        if _same_busy(self._clinic, clinic):  # open time pushed, a template changed: the busy index stands
+            return PreparedClinic(clinic, expansions=self._expansions, busy=self._busy, previous=self._clinic)
         return PreparedClinic(clinic, expansions=self._expansions, previous=self._clinic)
 
     def with_busy(self, added: Iterable[Busy] = (), removed: Iterable[Busy] = ()) -> PreparedClinic:
@@ -160,6 +163,13 @@ class PreparedClinic:
 
     def __repr__(self) -> str:
         return f"PreparedClinic({len(self._clinic.providers)} providers, {len(self._clinic.busy)} busy items)"
+
+
+def _same_busy(old: Clinic, new: Clinic) -> bool:
+    """Whether ``new`` has the same busy items as ``old`` and the same buffers (all the busy index reads)."""
+    same_items = old.busy is new.busy or old.busy == new.busy
+    buffers = [[(v.code, v.buffer_before, v.buffer_after) for v in c.visit_types] for c in (old, new)]
+    return same_items and buffers[0] == buffers[1]
 
 
 def _busy_delta(old: Clinic, new: Clinic) -> tuple[tuple[Busy, ...], list[Busy]] | None:

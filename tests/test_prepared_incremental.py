@@ -56,3 +56,33 @@ def test_with_busy_adds_and_removes(s: Scenario) -> None:
     removed = added.with_busy(removed=[items[0]])
     assert items[0] not in removed.clinic.busy
     _same_answers(removed, s)
+
+
+@settings(max_examples=40)
+@given(scenarios(), st.data())
+def test_updated_keeps_the_busy_index_when_only_open_time_changes(s: Scenario, data: st.DataObject) -> None:
+    """Open time pushed or withdrawn, busy items as they were: the busy index is kept (a PushSlots must not
+    rebuild it), and the answers are a fresh preparation's."""
+    first = prepare(s.clinic)
+    slotfinder.list_candidates(first, s.request, s.settings, s.now)  # fills the index's caches
+    kept = data.draw(
+        st.lists(st.sampled_from(range(len(s.clinic.open_times))), unique=True) if s.clinic.open_times else st.just([])
+    )
+    changed = attrs.evolve(
+        s.clinic, open_times=[s.clinic.open_times[i] for i in sorted(kept)], busy=list(s.clinic.busy)
+    )
+    updated = first.updated(changed)
+    assert updated.busy is first.busy
+    _same_answers(updated, s)
+
+
+@settings(max_examples=40)
+@given(scenarios())
+def test_updated_rebuilds_the_busy_index_when_buffers_change(s: Scenario) -> None:
+    """A visit type's buffers changed, busy items as they were: the index (whose busy time is buffered)
+    is rebuilt, and the answers are a fresh preparation's."""
+    first = prepare(s.clinic)
+    widened = [attrs.evolve(v, buffer_after=v.buffer_after + 15) for v in s.clinic.visit_types]
+    updated = first.updated(attrs.evolve(s.clinic, visit_types=widened))
+    assert updated.busy is not first.busy
+    _same_answers(updated, s)

@@ -76,14 +76,23 @@ def query() -> dict[str, Any]:
 def event(kind: str, number: int) -> dict[str, Any]:
     """A New (or Cancel) of visit ``number``: Ana, 3N, a 30-minute visit on a day ahead that cycles."""
     day = dt.datetime.now(dt.UTC).replace(hour=15, minute=0, second=0, microsecond=0)
+    location = {"Facility": "RES General Hospital", "Department": "3N"}
+    return _visit_event(kind, number, day, "1234567890", location)
+
+
+def _visit_event(
+    kind: str, number: int, day: dt.datetime, provider_id: str, location: dict[str, str]
+) -> dict[str, Any]:
+    """A New (or Cancel) of visit ``number``, 30 minutes with the provider at the location, on a day after
+    ``day`` (and a time) that cycle with the number."""
     when = day + dt.timedelta(days=1 + number % 14, minutes=30 * (number % 8))
     visit = {
         "VisitNumber": f"V-LOAD-{number}",
         "VisitDateTime": _stamp(when),
         "Duration": 30,
         "Reason": "Office Visit",
-        "AttendingProvider": {"ID": "1234567890", "IDType": "NPI"},
-        "Location": {"Facility": "RES General Hospital", "Department": "3N"},
+        "AttendingProvider": {"ID": provider_id, "IDType": "NPI"},
+        "Location": location,
     }
     return {"Meta": _meta(kind), "Patient": {"Identifiers": [{"ID": f"LOAD-{number}", "IDType": "MR"}]}, "Visit": visit}
 
@@ -106,16 +115,7 @@ def synthetic_query() -> dict[str, Any]:
 def synthetic_event(kind: str, number: int) -> dict[str, Any]:
     """A New (or Cancel) of visit ``number`` on the generated clinic: its first provider, at its first location."""
     first = to_datetime(typical_request(14).start).replace(hour=15, minute=0)
-    when = first + dt.timedelta(days=1 + number % 14, minutes=30 * (number % 8))
-    visit = {
-        "VisitNumber": f"V-LOAD-{number}",
-        "VisitDateTime": _stamp(when),
-        "Duration": 30,
-        "Reason": "Office Visit",
-        "AttendingProvider": {"ID": "1000000000", "IDType": "NPI"},
-        "Location": {"Facility": "Facility 0", "Department": "Dept 0"},
-    }
-    return {"Meta": _meta(kind), "Patient": {"Identifiers": [{"ID": f"LOAD-{number}", "IDType": "MR"}]}, "Visit": visit}
+    return _visit_event(kind, number, first, "1000000000", {"Facility": "Facility 0", "Department": "Dept 0"})
 
 
 def _free_port() -> int:
